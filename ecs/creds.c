@@ -1,0 +1,713 @@
+/*
+ * The credential chain and the provider that keeps credentials fresh.
+ * Sources, in botocore's order: the environment (skipped for a profile
+ * named with -o profile, as the CLI skips it for --profile), the shared
+ * credentials file, credential_process, the config file's static keys,
+ * the container credentials endpoint. Assume-role, SSO and web identity
+ * are not supported: a profile that asks for one is an error rather than
+ * a silent fall-through to other keys. IMDS is never contacted.
+ *
+ * The first source found is the provider's for its lifetime. Credentials
+ * with an Expiration are reloaded from it when they expire within five
+ * minutes, and any are reloaded after creds_invalidate(); one thread
+ * reloads while the others keep using still-valid credentials or wait.
+ */
+#include "ecs/creds.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ecs/buf.h"
+#include "ecs/config.h"
+#include "ecs/creds_process.h"
+#include "ecs/http.h"
+#include "ecs/ini.h"
+#include "ecs/xmalloc.h"
+
+#define REFRESH_WINDOW		300	/* s before expiry that a reload starts */
+#define RETRY_AFTER_FAILURE	30	/* s between reloads that keep failing */
+#define CONTAINER_HOST		"http://169.254.170.2"
+#define CONTAINER_ATTEMPTS	3
+
+enum creds_kind {
+	CREDS_ENV,
+	CREDS_SHARED_FILE,
+	CREDS_PROCESS,
+	CREDS_CONFIG_FILE,
+	CREDS_CONTAINER,
+};
+
+struct creds_provider {
+	enum creds_kind		 kind;
+	char			*source;	/* creds_source() */
+	char			*path;		/* file sources: the file */
+	char			*section;	/* file sources: its section */
+	char			*command;	/* credential_process */
+	char			*url;		/* container endpoint */
+	const char		*url_var;	/* the variable that gave url */
+	char			*ca_bundle;
+	struct http_pool	*pool;		/* container only */
+
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cond;		/* a reload finished */
+	struct creds		 cur;		/* protected by mu */
+	int			 stale;		/* protected by mu */
+	int			 refreshing;	/* protected by mu */
+	unsigned long		 generation;	/* protected by mu: reloads finished */
+	int			 last_rc;	/* protected by mu: the last reload's result */
+	struct ecs_error	 last_err;	/* protected by mu */
+	time_t			 retry_after;	/* protected by mu */
+};
+
+/* Files already warned about; at most one warning per file and process. */
+static pthread_mutex_t warn_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *warned[16];	/* protected by warn_mu */
+
+/* The value of an environment variable, or NULL when it is unset or empty. */
+static const char *
+creds_env_get(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* Warns once on stderr when path, which holds secrets, is readable by group or others. */
+static void
+creds_check_secrecy(const char *path)
+{
+	struct stat st;
+	size_t i;
+
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & (S_IRGRP | S_IROTH)) == 0)
+		return;
+	pthread_mutex_lock(&warn_mu);
+	for (i = 0; i < sizeof(warned) / sizeof(warned[0]); i++) {
+		if (warned[i] != NULL && strcmp(warned[i], path) == 0)
+			break;
+		if (warned[i] == NULL) {
+			warned[i] = xstrdup(path);
+			fprintf(stderr, "ecsfs: warning: %s is readable by "
+			    "group or others (mode %04o); chmod 600 it\n",
+			    path, (unsigned)(st.st_mode & 07777));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&warn_mu);
+}
+
+/* Copies src into dst[n]; -1 when it does not fit. */
+static int
+creds_copy(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (len >= n)
+		return -1;
+	memcpy(dst, src, len + 1);
+	return 0;
+}
+
+/* Fills out with the keys and the token (may be NULL); -1 when one is too long. */
+static int
+creds_fill(struct creds *out, const char *ak, const char *sk, const char *tok)
+{
+	memset(out, 0, sizeof(*out));
+	if (creds_copy(out->access_key, sizeof(out->access_key), ak) == 0 &&
+	    creds_copy(out->secret_key, sizeof(out->secret_key), sk) == 0 &&
+	    (tok == NULL || creds_copy(out->session_token,
+	    sizeof(out->session_token), tok) == 0))
+		return 0;
+	explicit_bzero(out, sizeof(*out));
+	return -1;
+}
+
+/*
+ * Reads the keys from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+ * AWS_SESSION_TOKEN. Returns 1 when found, 0 when neither key is set, -1
+ * with err when only one is or a value is too long.
+ */
+static int
+creds_from_env(struct creds *out, struct ecs_error *err)
+{
+	const char *ak, *sk, *tok;
+
+	memset(out, 0, sizeof(*out));
+	ak = creds_env_get("AWS_ACCESS_KEY_ID");
+	sk = creds_env_get("AWS_SECRET_ACCESS_KEY");
+	if ((tok = creds_env_get("AWS_SESSION_TOKEN")) == NULL)
+		tok = creds_env_get("AWS_SECURITY_TOKEN");
+	if (ak == NULL && sk == NULL)
+		return 0;
+	if (ak == NULL || sk == NULL) {
+		ecs_error_set(err, ECS_E_CREDS, "%s is set but %s is not",
+		    ak != NULL ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+		    ak != NULL ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+		return -1;
+	}
+	if (creds_fill(out, ak, sk, tok) != 0) {
+		ecs_error_set(err, ECS_E_CREDS, "a credential in the "
+		    "environment is too long");
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * Reads aws_access_key_id, aws_secret_access_key and aws_session_token
+ * from [section] of ini (the file at path). Returns 1 when found, 0 when
+ * neither key is there, -1 with err when only one is.
+ */
+static int
+creds_from_section(const struct ini *ini, const char *path,
+    const char *section, struct creds *out, struct ecs_error *err)
+{
+	const char *ak, *sk, *tok;
+
+	memset(out, 0, sizeof(*out));
+	ak = ini_get(ini, section, "aws_access_key_id");
+	sk = ini_get(ini, section, "aws_secret_access_key");
+	if ((tok = ini_get(ini, section, "aws_session_token")) == NULL ||
+	    *tok == '\0')
+		tok = ini_get(ini, section, "aws_security_token");
+	if (ak != NULL && *ak == '\0')
+		ak = NULL;
+	if (sk != NULL && *sk == '\0')
+		sk = NULL;
+	if (ak == NULL && sk == NULL)
+		return 0;
+	creds_check_secrecy(path);
+	if (ak == NULL || sk == NULL) {
+		ecs_error_set(err, ECS_E_CREDS, "%s [%s] has %s but no %s",
+		    path, section,
+		    ak != NULL ? "aws_access_key_id" : "aws_secret_access_key",
+		    ak != NULL ? "aws_secret_access_key" : "aws_access_key_id");
+		return -1;
+	}
+	if (creds_fill(out, ak, sk, tok) != 0) {
+		ecs_error_set(err, ECS_E_CREDS, "%s [%s]: a credential is too "
+		    "long", path, section);
+		return -1;
+	}
+	return 1;
+}
+
+/* Re-reads [section] of the file at path, for a reload. */
+static int
+creds_reload_file(const char *path, const char *section, struct creds *out,
+    struct ecs_error *err)
+{
+	struct ini *ini;
+	int rc;
+
+	if ((ini = ini_load(path)) == NULL) {
+		ecs_error_set(err, ECS_E_CREDS, "cannot read %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	rc = creds_from_section(ini, path, section, out, err);
+	ini_free(ini);
+	if (rc == 0)
+		ecs_error_set(err, ECS_E_CREDS, "%s [%s] no longer has "
+		    "aws_access_key_id", path, section);
+	return rc == 1 ? 0 : -1;
+}
+
+/* Whether host (up to len bytes) may serve container credentials over plain http. */
+static int
+creds_container_host_ok(const char *host, size_t len)
+{
+	static const char *const allowed[] = {
+		"localhost", "169.254.170.2", "169.254.170.23", "[::1]",
+		"[fd00:ec2::23]",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		if (strlen(allowed[i]) == len &&
+		    strncmp(host, allowed[i], len) == 0)
+			return 1;
+	}
+	/* Anything in 127.0.0.0/8 is loopback. */
+	return len > 4 && strncmp(host, "127.", 4) == 0 &&
+	    strspn(host, "0123456789.") >= len;
+}
+
+/*
+ * Works out the container endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+ * against 169.254.170.2, else AWS_CONTAINER_CREDENTIALS_FULL_URI (https,
+ * or http to loopback or a link-local ECS/EKS address). Returns 1 and sets
+ * p->url, 0 when neither is set, -1 with err for a refused URI.
+ */
+static int
+creds_container_url(struct creds_provider *p, struct ecs_error *err)
+{
+	const char *v, *host;
+	size_t len;
+
+	if ((v = creds_env_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) !=
+	    NULL) {
+		p->url_var = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+		p->url = xasprintf("%s%s%s", CONTAINER_HOST,
+		    v[0] == '/' ? "" : "/", v);
+		return 1;
+	}
+	if ((v = creds_env_get("AWS_CONTAINER_CREDENTIALS_FULL_URI")) == NULL)
+		return 0;
+	p->url_var = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+	if (strncmp(v, "https://", 8) == 0) {
+		p->url = xstrdup(v);
+		return 1;
+	}
+	if (strncmp(v, "http://", 7) == 0) {
+		host = v + 7;
+		if (host[0] == '[')
+			len = strcspn(host, "]") + 1;
+		else
+			len = strcspn(host, ":/?#");
+		if (creds_container_host_ok(host, len)) {
+			p->url = xstrdup(v);
+			return 1;
+		}
+	}
+	ecs_error_set(err, ECS_E_CREDS, "AWS_CONTAINER_CREDENTIALS_FULL_URI "
+	    "must be https, or http to a loopback address or 169.254.170.2");
+	return -1;
+}
+
+/*
+ * The Authorization value for the container endpoint, from
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read each time: it rotates) or
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN, into *token (NULL when neither is set).
+ */
+static int
+creds_container_token(char **token, struct ecs_error *err)
+{
+	const char *file, *v;
+	FILE *f;
+	char buf[4096];
+	size_t n;
+
+	*token = NULL;
+	if ((file = creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) !=
+	    NULL) {
+		if ((f = fopen(file, "re")) == NULL) {
+			ecs_error_set(err, ECS_E_CREDS, "cannot read %s: %s",
+			    file, strerror(errno));
+			return -1;
+		}
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+		    buf[n - 1] == ' '))
+			buf[--n] = '\0';
+		v = buf;
+	} else if ((v = creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN")) ==
+	    NULL)
+		return 0;
+	if (strpbrk(v, "\r\n") != NULL) {
+		ecs_error_set(err, ECS_E_CREDS, "the container authorization "
+		    "token holds a line break");
+		explicit_bzero(buf, sizeof(buf));
+		return -1;
+	}
+	*token = xasprintf("Authorization: %s", v);
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+/*
+ * Fetches credentials from the container endpoint, retrying a failed try
+ * twice. Only one thread loads at a time, so p->pool needs no lock.
+ */
+static int
+creds_from_container(struct creds_provider *p, struct creds *out,
+    struct ecs_error *err)
+{
+	struct http_request req;
+	struct http_response resp;
+	const char *headers[2];
+	char *auth = NULL;
+	long status;
+	int attempt, rc = -1;
+
+	if (creds_container_token(&auth, err) != 0)
+		return -1;
+	if (p->pool == NULL)
+		p->pool = http_pool_new(p->ca_bundle);
+	headers[0] = "Accept: application/json";
+	headers[1] = auth;
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = p->url;
+	req.headers = headers;
+	req.nheaders = auth != NULL ? 2 : 1;
+	req.connect_timeout_ms = 1000;
+	req.timeout_ms = 2000;
+	for (attempt = 1; attempt <= CONTAINER_ATTEMPTS; attempt++) {
+		if (attempt > 1)
+			usleep(500000);
+		if (http_do(p->pool, &req, &resp, err) != 0) {
+			http_response_free(&resp);
+			ecs_error_set(err, ECS_E_CREDS, "%s: no response from "
+			    "the endpoint in %s", p->source, p->url_var);
+			continue;
+		}
+		if (resp.status == 200) {
+			rc = creds_parse_json(resp.body.data != NULL ?
+			    resp.body.data : "", resp.body.len, "Token", 0,
+			    p->source, out, err);
+			if (resp.body.data != NULL)
+				explicit_bzero(resp.body.data, resp.body.len);
+			http_response_free(&resp);
+			break;
+		}
+		status = resp.status;
+		http_response_free(&resp);
+		ecs_error_set(err, ECS_E_CREDS, "%s: the endpoint in %s "
+		    "answered HTTP %ld", p->source, p->url_var, status);
+		if (status < 500)
+			break;
+	}
+	if (auth != NULL) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	return rc;
+}
+
+/* Loads credentials from the provider's source. */
+static int
+creds_load(struct creds_provider *p, struct creds *out, struct ecs_error *err)
+{
+	int rc;
+
+	switch (p->kind) {
+	case CREDS_ENV:
+		if ((rc = creds_from_env(out, err)) == 0)
+			ecs_error_set(err, ECS_E_CREDS, "AWS_ACCESS_KEY_ID is "
+			    "no longer set");
+		return rc == 1 ? 0 : -1;
+	case CREDS_SHARED_FILE:
+	case CREDS_CONFIG_FILE:
+		return creds_reload_file(p->path, p->section, out, err);
+	case CREDS_PROCESS:
+		return creds_process_run(p->command, p->source, out, err);
+	case CREDS_CONTAINER:
+		return creds_from_container(p, out, err);
+	}
+	ecs_error_set(err, ECS_E_INTERNAL, "unknown credential source");
+	return -1;
+}
+
+/* The config file's section of the active profile; a new string. */
+static char *
+creds_config_section(const struct ecs_config *cfg)
+{
+	char *s = xasprintf("profile %s", cfg->profile);
+
+	if (strcmp(cfg->profile, "default") == 0 &&
+	    !ini_has_section(cfg->config_ini, s)) {
+		free(s);
+		s = xstrdup("default");
+	}
+	return s;
+}
+
+/* The value of key in the active profile: the credentials file, then the config file. */
+static const char *
+creds_profile_get(const struct ecs_config *cfg, const char *section,
+    const char *key)
+{
+	const char *v;
+
+	if ((v = ini_get(cfg->credentials_ini, cfg->profile, key)) != NULL &&
+	    *v != '\0')
+		return v;
+	if ((v = ini_get(cfg->config_ini, section, key)) != NULL && *v != '\0')
+		return v;
+	return NULL;
+}
+
+/*
+ * Refuses a profile (or environment) that asks for a source botocore
+ * would use before the files but ecsfs does not have, so that ecsfs never
+ * acts as another identity than the CLI would.
+ */
+static int
+creds_unsupported(const struct ecs_config *cfg, const char *section,
+    struct ecs_error *err)
+{
+	static const struct {
+		const char	*key;
+		const char	*what;
+	} keys[] = {
+		{ "role_arn", "assume-role" },
+		{ "web_identity_token_file", "web identity" },
+		{ "sso_session", "SSO" },
+		{ "sso_start_url", "SSO" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (creds_profile_get(cfg, section, keys[i].key) == NULL)
+			continue;
+		ecs_error_set(err, ECS_E_CREDS, "profile %s sets %s, but %s "
+		    "credentials are not supported; use credential_process "
+		    "or static keys", cfg->profile, keys[i].key, keys[i].what);
+		return -1;
+	}
+	if (cfg->profile_explicit != ECS_PROFILE_OPTION &&
+	    creds_env_get("AWS_WEB_IDENTITY_TOKEN_FILE") != NULL &&
+	    creds_env_get("AWS_ROLE_ARN") != NULL) {
+		ecs_error_set(err, ECS_E_CREDS, "AWS_WEB_IDENTITY_TOKEN_FILE "
+		    "is set, but web identity credentials are not supported");
+		return -1;
+	}
+	return 0;
+}
+
+struct creds_provider *
+creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
+{
+	struct creds_provider *p;
+	struct creds c;
+	struct buf looked;
+	struct tm tm;
+	char *section, when[32];
+	const char *cmd;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	p = xcalloc(1, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	if (cfg->ca_bundle != NULL)
+		p->ca_bundle = xstrdup(cfg->ca_bundle);
+	buf_init(&looked);
+	section = creds_config_section(cfg);
+
+	if (cfg->profile_explicit == ECS_PROFILE_OPTION)
+		buf_adds(&looked, "environment (skipped for -o profile)");
+	else {
+		if ((rc = creds_from_env(&c, err)) < 0)
+			goto fail;
+		if (rc > 0) {
+			p->kind = CREDS_ENV;
+			p->source = xstrdup("environment");
+			goto found;
+		}
+		buf_adds(&looked, "environment (AWS_ACCESS_KEY_ID)");
+	}
+	if (creds_unsupported(cfg, section, err) != 0)
+		goto fail;
+
+	buf_printf(&looked, ", %s [%s]%s", cfg->credentials_file, cfg->profile,
+	    cfg->credentials_ini != NULL ? "" : " (no file)");
+	if (cfg->credentials_ini != NULL) {
+		creds_check_secrecy(cfg->credentials_file);
+		rc = creds_from_section(cfg->credentials_ini,
+		    cfg->credentials_file, cfg->profile, &c, err);
+		if (rc < 0)
+			goto fail;
+		if (rc > 0) {
+			p->kind = CREDS_SHARED_FILE;
+			p->path = xstrdup(cfg->credentials_file);
+			p->section = xstrdup(cfg->profile);
+			p->source = xasprintf("shared credentials file %s [%s]",
+			    p->path, p->section);
+			goto found;
+		}
+	}
+
+	if ((cmd = creds_profile_get(cfg, section, "credential_process")) !=
+	    NULL) {
+		p->kind = CREDS_PROCESS;
+		p->command = xstrdup(cmd);
+		p->source = xasprintf("credential_process (profile %s)",
+		    cfg->profile);
+		if (creds_process_run(p->command, p->source, &c, err) != 0)
+			goto fail;
+		goto found;
+	}
+
+	buf_printf(&looked, ", %s [%s]%s", cfg->config_file, section,
+	    cfg->config_ini != NULL ? "" : " (no file)");
+	if (cfg->config_ini != NULL) {
+		rc = creds_from_section(cfg->config_ini, cfg->config_file,
+		    section, &c, err);
+		if (rc < 0)
+			goto fail;
+		if (rc > 0) {
+			p->kind = CREDS_CONFIG_FILE;
+			p->path = xstrdup(cfg->config_file);
+			p->section = xstrdup(section);
+			p->source = xasprintf("config file %s [%s]", p->path,
+			    p->section);
+			goto found;
+		}
+	}
+
+	if ((rc = creds_container_url(p, err)) < 0)
+		goto fail;
+	if (rc > 0) {
+		p->kind = CREDS_CONTAINER;
+		p->source = xasprintf("container credentials (%s)", p->url_var);
+		if (creds_from_container(p, &c, err) != 0)
+			goto fail;
+		goto found;
+	}
+	buf_adds(&looked, ", container endpoint "
+	    "(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)");
+	ecs_error_set(err, ECS_E_CREDS, "no credentials: looked in %s",
+	    looked.data);
+	goto fail;
+
+found:
+	if (c.expiration != 0 && c.expiration <= time(NULL)) {
+		gmtime_r(&c.expiration, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		ecs_error_set(err, ECS_E_CREDS, "%s gave credentials that "
+		    "expired at %s", p->source, when);
+		goto fail;
+	}
+	p->cur = c;
+	explicit_bzero(&c, sizeof(c));
+	free(section);
+	buf_free(&looked);
+	return p;
+fail:
+	explicit_bzero(&c, sizeof(c));
+	free(section);
+	buf_free(&looked);
+	creds_provider_free(p);
+	return NULL;
+}
+
+/* Whether the current credentials must be reloaded; p->mu held. */
+static int
+creds_need_reload(const struct creds_provider *p, time_t now)
+{
+	return p->stale || (p->cur.expiration != 0 &&
+	    p->cur.expiration - now < REFRESH_WINDOW);
+}
+
+/* Whether the current credentials can still sign a request; p->mu held. */
+static int
+creds_usable(const struct creds_provider *p, time_t now)
+{
+	return !p->stale && (p->cur.expiration == 0 || p->cur.expiration > now);
+}
+
+int
+creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err)
+{
+	struct creds fresh;
+	struct ecs_error lerr;
+	unsigned long gen;
+	time_t now;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		now = time(NULL);
+		if (!creds_need_reload(p, now))
+			goto current;
+		if (p->refreshing) {
+			/* Another thread reloads: use what is valid, else wait. */
+			if (creds_usable(p, now))
+				goto current;
+			gen = p->generation;
+			while (p->refreshing && p->generation == gen)
+				pthread_cond_wait(&p->cond, &p->mu);
+			if (p->generation != gen && p->last_rc != 0) {
+				*err = p->last_err;
+				pthread_mutex_unlock(&p->mu);
+				return -1;
+			}
+			continue;
+		}
+		if (creds_usable(p, now) && now < p->retry_after)
+			goto current;
+		break;
+	}
+	p->refreshing = 1;
+	pthread_mutex_unlock(&p->mu);
+
+	ecs_error_clear(&lerr);
+	rc = creds_load(p, &fresh, &lerr);
+	now = time(NULL);
+	if (rc == 0 && fresh.expiration != 0 && fresh.expiration <= now) {
+		ecs_error_set(&lerr, ECS_E_CREDS, "%s gave credentials that "
+		    "have already expired", p->source);
+		rc = -1;
+	}
+
+	pthread_mutex_lock(&p->mu);
+	p->refreshing = 0;
+	p->generation++;
+	if (rc == 0) {
+		p->cur = fresh;
+		p->stale = 0;
+		p->retry_after = 0;
+	} else if (creds_usable(p, now)) {
+		/* Keep signing with the old credentials while they last. */
+		p->retry_after = now + RETRY_AFTER_FAILURE;
+		fprintf(stderr, "ecsfs: warning: reloading credentials failed: "
+		    "%s\n", lerr.message);
+		rc = 0;
+	}
+	p->last_rc = rc;
+	p->last_err = lerr;
+	pthread_cond_broadcast(&p->cond);
+	explicit_bzero(&fresh, sizeof(fresh));
+	if (rc != 0) {
+		*err = lerr;
+		pthread_mutex_unlock(&p->mu);
+		return -1;
+	}
+current:
+	*out = p->cur;
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+void
+creds_invalidate(struct creds_provider *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->stale = 1;
+	pthread_mutex_unlock(&p->mu);
+}
+
+const char *
+creds_source(const struct creds_provider *p)
+{
+	return p->source != NULL ? p->source : "";
+}
+
+void
+creds_provider_free(struct creds_provider *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(&p->cur, sizeof(p->cur));
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cond);
+	if (p->pool != NULL)
+		http_pool_free(p->pool);
+	free(p->source);
+	free(p->path);
+	free(p->section);
+	free(p->command);
+	free(p->url);
+	free(p->ca_bundle);
+	free(p);
+}

@@ -1,0 +1,45 @@
+/*
+ * The credential chain, in AWS SDK order: environment variables
+ * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the
+ * shared credentials file, the config file's profile (static keys or
+ * credential_process, JSON Version 1), then the container credentials
+ * endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI / _RELATIVE_URI).
+ * Credentials with an Expiration are refreshed before they expire.
+ * Thread-safe: one provider serves every request thread.
+ */
+#ifndef ECS_CREDS_H
+#define ECS_CREDS_H
+
+#include <time.h>
+
+#include "ecs/err.h"
+
+struct ecs_config;
+struct creds_provider;
+
+struct creds {
+	char	access_key[128];
+	char	secret_key[128];
+	char	session_token[4096];	/* "" when none */
+	time_t	expiration;		/* 0: does not expire */
+};
+
+/*
+ * Finds the first source of the chain that has credentials and loads them
+ * once. Returns a provider the caller frees with creds_provider_free(), or
+ * NULL with err (ECS_E_CREDS) naming every place that was looked at.
+ * Warns on stderr when a credentials file is readable by group or others.
+ */
+struct creds_provider *creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err);
+/* Copies the current credentials into out, refreshing them first when they
+ * expire within 5 minutes. Returns 0, or -1 with err. */
+int creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err);
+/* Marks the credentials stale so that the next creds_get() reloads them
+ * (after ExpiredTokenException). */
+void creds_invalidate(struct creds_provider *p);
+/* Where the credentials come from, e.g. "environment", "profile dev (credential_process)".
+ * Borrowed; valid for the provider's lifetime. */
+const char *creds_source(const struct creds_provider *p);
+void creds_provider_free(struct creds_provider *p);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * The cached, batched view of one region's ECS state. Listings cost List
+ * calls only; an object missing from the cache is described together with
+ * up to batch-1 listed-but-uncached siblings of the same kind and cluster
+ * (the names that follow it in sorted order), so that a glob over a folder
+ * costs ceil(N / batch) Describe calls. Concurrent readers of one missing
+ * object share one call. When a fetch fails, a value up to stale_ttl old is
+ * served instead.
+ *
+ * Every json_t handed out is a new reference the caller releases with
+ * json_decref(), and must not be modified. Names are plain names (not
+ * ARNs): cluster and service names, task and container instance ids.
+ */
+#ifndef ECS_STORE_H
+#define ECS_STORE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "ecs/buf.h"
+#include "ecs/err.h"
+
+struct ecs_client;
+struct ecs_store;
+
+struct ecs_store_config {
+	long	ttl_ms;
+	long	negative_ttl_ms;
+	long	stale_ttl_ms;
+	size_t	max_entries;
+};
+
+/* The kinds of object the store knows; each has a listing and a describe. */
+enum ecs_kind {
+	ECS_KIND_CLUSTER,
+	ECS_KIND_SERVICE,
+	ECS_KIND_TASK,
+	ECS_KIND_INSTANCE,
+	ECS_KIND_COUNT
+};
+
+/* client is borrowed and must outlive the store. Free with ecs_store_free(). */
+struct ecs_store *ecs_store_new(struct ecs_client *client, const struct ecs_store_config *cfg);
+void ecs_store_free(struct ecs_store *s);
+
+/*
+ * The sorted names of every object of kind in cluster (cluster is ignored
+ * for ECS_KIND_CLUSTER), as a JSON array of strings.
+ */
+int ecs_store_list(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
+    json_t **names, struct ecs_error *err);
+/* The task ids of a service, or of a container instance (owner_kind says which). */
+int ecs_store_list_tasks_of(struct ecs_store *s, enum ecs_kind owner_kind,
+    const char *cluster, const char *owner, json_t **ids, struct ecs_error *err);
+/*
+ * The described object (Cluster, Service, Task or ContainerInstance).
+ * A name that does not exist fails with ECS_E_NOTFOUND.
+ */
+int ecs_store_get(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
+    const char *name, json_t **obj, struct ecs_error *err);
+/*
+ * Whether name exists, as cheaply as possible: clusters from their listing,
+ * others from a cached listing when there is one, else by describing the
+ * object. Returns 1, 0, or -1 with err.
+ */
+int ecs_store_exists(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
+    const char *name, struct ecs_error *err);
+
+/* Replaces the cached object with obj (borrowed), as returned by a write. */
+void ecs_store_put(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
+    const char *name, json_t *obj);
+/* Drops everything cached about cluster, or everything when cluster is NULL. */
+void ecs_store_refresh(struct ecs_store *s, const char *cluster);
+/* Appends "key value" lines: cache hits, misses, waits, stale serves, entries. */
+void ecs_store_stats(struct ecs_store *s, struct buf *out);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * The .ecsfs folder (the mount's own state) and the refresh files.
+ */
+#include "fs/tree.h"
+
+#include <string.h>
+
+#include "ecs/client.h"
+
+int
+fs_render_version(const struct fs_node *n, struct buf *out, struct ecs_error *err)
+{
+	(void)n;
+	(void)err;
+	buf_adds(out, "ecsfs " ECSFS_VERSION "\n");
+	return 0;
+}
+
+int
+fs_render_region(const struct fs_node *n, struct buf *out, struct ecs_error *err)
+{
+	(void)err;
+	buf_printf(out, "%s\n", n->ctx->cfg.region);
+	return 0;
+}
+
+int
+fs_render_endpoint(const struct fs_node *n, struct buf *out, struct ecs_error *err)
+{
+	(void)err;
+	buf_printf(out, "%s\n", n->ctx->cfg.endpoint);
+	return 0;
+}
+
+int
+fs_render_stats(const struct fs_node *n, struct buf *out, struct ecs_error *err)
+{
+	(void)err;
+	ecs_client_stats(n->ctx->client, out);
+	ecs_store_stats(n->ctx->store, out);
+	return 0;
+}
+
+int
+fs_render_dry_run(const struct fs_node *n, struct buf *out, struct ecs_error *err)
+{
+	(void)err;
+	buf_adds(out, atomic_load(&n->ctx->dry_run) ? "1\n" : "0\n");
+	return 0;
+}
+
+/* Strips one trailing newline, as `echo` adds it. */
+static size_t
+chomp(const char *data, size_t len)
+{
+	if (len > 0 && data[len - 1] == '\n')
+		len--;
+	return len;
+}
+
+int
+fs_write_dry_run(const struct fs_node *n, const char *data, size_t len,
+    struct ecs_error *err)
+{
+	len = chomp(data, len);
+	if (len != 1 || (data[0] != '0' && data[0] != '1')) {
+		ecs_error_set(err, ECS_E_INVALID, "dry_run takes 0 or 1");
+		return -1;
+	}
+	atomic_store(&n->ctx->dry_run, data[0] == '1');
+	return 0;
+}
+
+int
+fs_write_refresh(const struct fs_node *n, const char *data, size_t len,
+    struct ecs_error *err)
+{
+	(void)data;
+	(void)len;
+	(void)err;
+	ecs_store_refresh(n->ctx->store, n->dir == FS_META ? NULL : n->cluster);
+	return 0;
+}

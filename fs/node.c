@@ -1,0 +1,126 @@
+/*
+ * Resolving and rendering nodes: whether a parsed path exists, which
+ * object it shows, and its content. The cheapest store call that answers
+ * is used: a listing when one is cached, a describe only when a file's
+ * content is needed.
+ */
+#include "fs/fs.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "fs/errmap.h"
+#include "fs/tree.h"
+
+/* The negative errno for the node's last error. */
+static int
+node_errno(struct fs_node *node)
+{
+	int e = fs_errno(node->err.code);
+
+	return e ? -e : -EIO;
+}
+
+/* Loads the object of the node's directory into node->obj. */
+static int
+load_obj(struct fs_node *node)
+{
+	int kind = fs_dirs[node->dir].obj_kind;
+	const char *name = kind == ECS_KIND_CLUSTER ? node->cluster : node->name;
+
+	if (node->obj != NULL)
+		return 0;
+	if (ecs_store_get(node->ctx->store, kind, node->cluster, name, &node->obj,
+	    &node->err) != 0)
+		return node_errno(node);
+	return 0;
+}
+
+/* 0 when name of kind exists, -ENOENT when not, another -errno on failure. */
+static int
+exists(struct fs_node *node, enum ecs_kind kind, const char *name)
+{
+	switch (ecs_store_exists(node->ctx->store, kind, node->cluster, name, &node->err)) {
+	case 1:
+		return 0;
+	case 0:
+		return -ENOENT;
+	default:
+		return node_errno(node);
+	}
+}
+
+/* Whether the file's content comes from the directory's object. */
+static int
+needs_obj(const struct fs_node *node, const struct fs_file *f)
+{
+	return fs_dirs[node->dir].obj_kind >= 0 && f->render != NULL &&
+	    !(f->flags & FS_F_WRITEONLY) && f != &fs_task_link;
+}
+
+/* Checks that node->link is among the tasks of the node's service or instance. */
+static int
+link_exists(struct fs_node *node, enum ecs_kind owner)
+{
+	json_t *ids, *v;
+	size_t i;
+	int rc = -ENOENT;
+
+	if (ecs_store_list_tasks_of(node->ctx->store, owner, node->cluster, node->name, &ids,
+	    &node->err) != 0)
+		return node_errno(node);
+	json_array_foreach(ids, i, v)
+		if (strcmp(json_string_value(v), node->link) == 0)
+			rc = 0;
+	json_decref(ids);
+	return rc;
+}
+
+int
+fs_node_resolve(struct fs_node *node)
+{
+	enum ecs_kind kind;
+
+	ecs_error_clear(&node->err);
+	switch (node->dir) {
+	case FS_ROOT:
+	case FS_META:
+		return 0;
+	case FS_SERVICES:
+	case FS_TASKS:
+	case FS_INSTANCES:
+		return exists(node, ECS_KIND_CLUSTER, node->cluster);
+	case FS_SERVICE_TASKS:
+	case FS_INSTANCE_TASKS:
+		kind = node->dir == FS_SERVICE_TASKS ? ECS_KIND_SERVICE : ECS_KIND_INSTANCE;
+		if (node->link != NULL)
+			return link_exists(node, kind);
+		return exists(node, kind, node->name);
+	case FS_CLUSTER:
+	case FS_SERVICE:
+	case FS_TASK:
+	case FS_INSTANCE:
+		kind = fs_dirs[node->dir].obj_kind;
+		if (node->file != NULL && needs_obj(node, node->file))
+			return load_obj(node);
+		return exists(node, kind, kind == ECS_KIND_CLUSTER ? node->cluster : node->name);
+	case FS_DIR_COUNT:
+		break;
+	}
+	return -ENOENT;
+}
+
+int
+fs_node_render(struct fs_node *node, struct buf *out)
+{
+	const struct fs_file *f = node->file;
+	int rc;
+
+	if (f == NULL || f->render == NULL || (f->flags & FS_F_WRITEONLY))
+		return 0;
+	if (needs_obj(node, f) && (rc = load_obj(node)) != 0)
+		return rc;
+	if (f->render(node, out, &node->err) != 0)
+		return node_errno(node);
+	return 0;
+}

@@ -1,0 +1,104 @@
+/*
+ * Generic renderers: one JSON member of the node's object as a line of
+ * text, as a date, as the last part of an ARN, or the whole object.
+ */
+#include "fs/tree.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+/* Appends a scalar JSON value as text: strings as they are, numbers, true/false. */
+static void
+scalar(json_t *v, struct buf *out)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		buf_add(out, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		buf_printf(out, "%.17g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		buf_adds(out, "true");
+		break;
+	case JSON_FALSE:
+		buf_adds(out, "false");
+		break;
+	default:
+		break;
+	}
+}
+
+int
+fs_render_field(const struct fs_node *n, struct buf *out, struct ecs_error *err)
+{
+	json_t *v = json_object_get(n->obj, n->file->field);
+
+	(void)err;
+	if (v != NULL)
+		scalar(v, out);
+	buf_addc(out, '\n');
+	return 0;
+}
+
+void
+fs_format_date(json_t *v, struct buf *out)
+{
+	char text[32];
+	struct tm tm;
+	double d;
+	time_t t;
+
+	if (!json_is_number(v))
+		return;
+	d = json_number_value(v);
+	t = (time_t)floor(d);
+	if (gmtime_r(&t, &tm) == NULL)
+		return;
+	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	buf_adds(out, text);
+}
+
+int
+fs_render_date(const struct fs_node *n, struct buf *out, struct ecs_error *err)
+{
+	(void)err;
+	fs_format_date(json_object_get(n->obj, n->file->field), out);
+	buf_addc(out, '\n');
+	return 0;
+}
+
+int
+fs_render_basename(const struct fs_node *n, struct buf *out, struct ecs_error *err)
+{
+	const char *v = json_string_value(json_object_get(n->obj, n->file->field));
+	const char *slash;
+
+	(void)err;
+	if (v != NULL) {
+		slash = strrchr(v, '/');
+		buf_adds(out, slash ? slash + 1 : v);
+	}
+	buf_addc(out, '\n');
+	return 0;
+}
+
+int
+fs_render_json(const struct fs_node *n, struct buf *out, struct ecs_error *err)
+{
+	char *text = json_dumps(n->obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (text == NULL) {
+		ecs_error_set(err, ECS_E_INTERNAL, "cannot encode JSON");
+		return -1;
+	}
+	buf_adds(out, text);
+	buf_addc(out, '\n');
+	free(text);
+	return 0;
+}

@@ -1,0 +1,118 @@
+/*
+ * The shape of the tree (DESIGN §1): for each directory kind, its fixed
+ * subfolders and its table of files. A file is one entry: name, mode,
+ * flags, the JSON member it shows, its render and write functions.
+ */
+#include "fs/tree.h"
+
+#include <string.h>
+
+#include "ecs/store.h"
+
+#define RO 0444
+#define RW 0644
+
+static const struct fs_file meta_files[] = {
+	{ "version", RO, 0, NULL, fs_render_version, NULL },
+	{ "region", RO, 0, NULL, fs_render_region, NULL },
+	{ "endpoint", RO, 0, NULL, fs_render_endpoint, NULL },
+	{ "stats", RO, 0, NULL, fs_render_stats, NULL },
+	{ "dry_run", RW, 0, NULL, fs_render_dry_run, fs_write_dry_run },
+	{ "refresh", RW, FS_F_WRITEONLY, NULL, NULL, fs_write_refresh },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const struct fs_file cluster_files[] = {
+	{ "status", RO, 0, "status", fs_render_field, NULL },
+	{ "arn", RO, 0, "clusterArn", fs_render_field, NULL },
+	{ "running_tasks_count", RO, 0, "runningTasksCount", fs_render_field, NULL },
+	{ "pending_tasks_count", RO, 0, "pendingTasksCount", fs_render_field, NULL },
+	{ "active_services_count", RO, 0, "activeServicesCount", fs_render_field, NULL },
+	{ "registered_container_instances_count", RO, 0,
+	    "registeredContainerInstancesCount", fs_render_field, NULL },
+	{ "cluster.json", RO, 0, NULL, fs_render_json, NULL },
+	{ "refresh", RW, FS_F_WRITEONLY, NULL, NULL, fs_write_refresh },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const struct fs_file service_files[] = {
+	{ "desired_count", RO, 0, "desiredCount", fs_render_field, NULL },
+	{ "running_count", RO, 0, "runningCount", fs_render_field, NULL },
+	{ "pending_count", RO, 0, "pendingCount", fs_render_field, NULL },
+	{ "status", RO, 0, "status", fs_render_field, NULL },
+	{ "launch_type", RO, 0, "launchType", fs_render_launch_type, NULL },
+	{ "task_definition", RO, 0, "taskDefinition", fs_render_basename, NULL },
+	{ "deployments", RO, 0, NULL, fs_render_deployments, NULL },
+	{ "events", RO, 0, NULL, fs_render_events, NULL },
+	{ "stable", RO, 0, NULL, fs_render_stable, NULL },
+	{ "service.json", RO, 0, NULL, fs_render_json, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const struct fs_file task_files[] = {
+	{ "last_status", RO, 0, "lastStatus", fs_render_field, NULL },
+	{ "desired_status", RO, 0, "desiredStatus", fs_render_field, NULL },
+	{ "task_definition", RO, 0, "taskDefinitionArn", fs_render_basename, NULL },
+	{ "group", RO, 0, "group", fs_render_field, NULL },
+	{ "launch_type", RO, 0, "launchType", fs_render_launch_type, NULL },
+	{ "started_at", RO, 0, "startedAt", fs_render_date, NULL },
+	{ "stopped_at", RO, 0, "stoppedAt", fs_render_date, NULL },
+	{ "stopped_reason", RO, 0, "stoppedReason", fs_render_field, NULL },
+	{ "health_status", RO, 0, "healthStatus", fs_render_field, NULL },
+	{ "containers", RO, 0, NULL, fs_render_containers, NULL },
+	{ "container_instance", 0777, FS_F_SYMLINK, "containerInstanceArn",
+	    fs_render_task_instance_link, NULL },
+	{ "task.json", RO, 0, NULL, fs_render_json, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const struct fs_file instance_files[] = {
+	{ "status", RO, 0, "status", fs_render_field, NULL },
+	{ "ec2_instance_id", RO, 0, "ec2InstanceId", fs_render_field, NULL },
+	{ "agent_connected", RO, 0, "agentConnected", fs_render_field, NULL },
+	{ "running_tasks_count", RO, 0, "runningTasksCount", fs_render_field, NULL },
+	{ "pending_tasks_count", RO, 0, "pendingTasksCount", fs_render_field, NULL },
+	{ "container_instance.json", RO, 0, NULL, fs_render_json, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+const struct fs_file fs_task_link = {
+	"task", 0777, FS_F_SYMLINK, NULL, fs_render_task_link, NULL
+};
+
+const struct fs_dir fs_dirs[FS_DIR_COUNT] = {
+	[FS_ROOT] = { { NULL }, NULL, ECS_KIND_CLUSTER },
+	[FS_META] = { { NULL }, meta_files, -1 },
+	[FS_CLUSTER] = { { "services", "tasks", "container_instances", NULL },
+	    cluster_files, ECS_KIND_CLUSTER },
+	[FS_SERVICES] = { { NULL }, NULL, ECS_KIND_SERVICE },
+	[FS_SERVICE] = { { "tasks", NULL }, service_files, ECS_KIND_SERVICE },
+	[FS_SERVICE_TASKS] = { { NULL }, NULL, ECS_KIND_TASK },
+	[FS_TASKS] = { { NULL }, NULL, ECS_KIND_TASK },
+	[FS_TASK] = { { NULL }, task_files, ECS_KIND_TASK },
+	[FS_INSTANCES] = { { NULL }, NULL, ECS_KIND_INSTANCE },
+	[FS_INSTANCE] = { { "tasks", NULL }, instance_files, ECS_KIND_INSTANCE },
+	[FS_INSTANCE_TASKS] = { { NULL }, NULL, ECS_KIND_TASK },
+};
+
+int
+fs_dir_subdir(enum fs_dir_kind dir, const char *name)
+{
+	int i;
+
+	for (i = 0; fs_dirs[dir].subdirs[i] != NULL; i++)
+		if (strcmp(fs_dirs[dir].subdirs[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const struct fs_file *
+fs_dir_file(enum fs_dir_kind dir, const char *name)
+{
+	const struct fs_file *f = fs_dirs[dir].files;
+
+	for (; f != NULL && f->name != NULL; f++)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
+}

@@ -1,0 +1,43 @@
+/*
+ * The render and write functions behind the tables of fs/tree.c, and the
+ * few names the path parser needs.
+ */
+#ifndef FS_TREE_H
+#define FS_TREE_H
+
+#include "fs/fs.h"
+
+#define FS_META_NAME ".ecsfs"
+
+/* The symlink entry of a tasks/ folder (services/S/tasks/T, container_instances/I/tasks/T). */
+extern const struct fs_file fs_task_link;
+
+/* fs/render.c: generic renderers driven by fs_file.field. */
+int fs_render_field(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_date(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_basename(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_json(const struct fs_node *, struct buf *, struct ecs_error *);
+/* Appends an epoch-seconds JSON number as ISO 8601 UTC ("" when not a number). */
+void fs_format_date(json_t *v, struct buf *out);
+
+/* fs/render_ecs.c: object-specific renderers. */
+int fs_render_launch_type(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_deployments(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_events(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_stable(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_containers(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_task_instance_link(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_task_link(const struct fs_node *, struct buf *, struct ecs_error *);
+/* The ServicesStable rule (DESIGN §5) on a Service object. */
+int fs_service_is_stable(json_t *service);
+
+/* fs/meta.c: the .ecsfs folder and refresh files. */
+int fs_render_version(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_region(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_endpoint(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_stats(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_dry_run(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_write_dry_run(const struct fs_node *, const char *, size_t, struct ecs_error *);
+int fs_write_refresh(const struct fs_node *, const char *, size_t, struct ecs_error *);
+
+#endif

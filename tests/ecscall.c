@@ -1,0 +1,361 @@
+/*
+ * ecscall: one ECS API call from the command line, for the integration
+ * tests and for debugging. "ecscall OP [JSON]" sends a raw call through
+ * ecs_client_call(); the lower-case forms ("list-services CLUSTER") go
+ * through the typed API with its pagination and batching. The response
+ * is printed as pretty JSON on stdout.
+ *
+ * Exit status: 0 success, 1 the call failed, 2 usage, 3 configuration or
+ * credentials.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ecs/api.h"
+#include "ecs/buf.h"
+#include "ecs/client.h"
+#include "ecs/config.h"
+#include "ecs/creds.h"
+#include "ecs/err.h"
+
+#define EXIT_CALL	1
+#define EXIT_USAGE	2
+#define EXIT_SETUP	3
+
+/* A typed command: fills *out with the JSON to print. */
+struct command {
+	const char	*name;
+	int		 min_args;	/* after the command name */
+	int		 max_args;	/* -1: any number */
+	const char	*args;		/* for the usage text */
+	int		(*run)(struct ecs_client *, int, char **, json_t **,
+			    struct ecs_error *);
+};
+
+/* Wraps an array in {"key": array}; steals the array. */
+static json_t *
+wrap(const char *key, json_t *arr)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, key, arr);
+	return o;
+}
+
+/* Wraps a Describe result in {"key": items, "failures": failures}; steals both. */
+static json_t *
+wrap2(const char *key, json_t *items, json_t *failures)
+{
+	json_t *o = wrap(key, items);
+
+	json_object_set_new(o, "failures", failures);
+	return o;
+}
+
+/* ecscall list-clusters */
+static int
+cmd_list_clusters(struct ecs_client *c, int argc, char **argv, json_t **out,
+    struct ecs_error *err)
+{
+	json_t *arns;
+
+	(void)argc;
+	(void)argv;
+	if (ecs_list_clusters(c, &arns, err) != 0)
+		return -1;
+	*out = wrap("clusterArns", arns);
+	return 0;
+}
+
+/* ecscall describe-clusters NAME... */
+static int
+cmd_describe_clusters(struct ecs_client *c, int argc, char **argv, json_t **out,
+    struct ecs_error *err)
+{
+	json_t *items, *failures;
+
+	if (ecs_describe_clusters(c, (const char *const *)argv, (size_t)argc,
+	    &items, &failures, err) != 0)
+		return -1;
+	*out = wrap2("clusters", items, failures);
+	return 0;
+}
+
+/* ecscall list-services CLUSTER */
+static int
+cmd_list_services(struct ecs_client *c, int argc, char **argv, json_t **out,
+    struct ecs_error *err)
+{
+	json_t *arns;
+
+	(void)argc;
+	if (ecs_list_services(c, argv[0], &arns, err) != 0)
+		return -1;
+	*out = wrap("serviceArns", arns);
+	return 0;
+}
+
+/* ecscall describe-services CLUSTER NAME... */
+static int
+cmd_describe_services(struct ecs_client *c, int argc, char **argv, json_t **out,
+    struct ecs_error *err)
+{
+	json_t *items, *failures;
+
+	if (ecs_describe_services(c, argv[0], (const char *const *)argv + 1,
+	    (size_t)argc - 1, &items, &failures, err) != 0)
+		return -1;
+	*out = wrap2("services", items, failures);
+	return 0;
+}
+
+/* ecscall list-tasks CLUSTER [SERVICE] */
+static int
+cmd_list_tasks(struct ecs_client *c, int argc, char **argv, json_t **out,
+    struct ecs_error *err)
+{
+	struct ecs_task_filter f;
+	json_t *arns;
+
+	memset(&f, 0, sizeof(f));
+	if (argc > 1)
+		f.service_name = argv[1];
+	if (ecs_list_tasks(c, argv[0], &f, &arns, err) != 0)
+		return -1;
+	*out = wrap("taskArns", arns);
+	return 0;
+}
+
+/* ecscall describe-tasks CLUSTER ID... */
+static int
+cmd_describe_tasks(struct ecs_client *c, int argc, char **argv, json_t **out,
+    struct ecs_error *err)
+{
+	json_t *items, *failures;
+
+	if (ecs_describe_tasks(c, argv[0], (const char *const *)argv + 1,
+	    (size_t)argc - 1, &items, &failures, err) != 0)
+		return -1;
+	*out = wrap2("tasks", items, failures);
+	return 0;
+}
+
+/* ecscall list-container-instances CLUSTER [STATUS] */
+static int
+cmd_list_container_instances(struct ecs_client *c, int argc, char **argv,
+    json_t **out, struct ecs_error *err)
+{
+	json_t *arns;
+
+	if (ecs_list_container_instances(c, argv[0], argc > 1 ? argv[1] : NULL,
+	    &arns, err) != 0)
+		return -1;
+	*out = wrap("containerInstanceArns", arns);
+	return 0;
+}
+
+/* ecscall describe-container-instances CLUSTER ID... */
+static int
+cmd_describe_container_instances(struct ecs_client *c, int argc, char **argv,
+    json_t **out, struct ecs_error *err)
+{
+	json_t *items, *failures;
+
+	if (ecs_describe_container_instances(c, argv[0],
+	    (const char *const *)argv + 1, (size_t)argc - 1, &items, &failures,
+	    err) != 0)
+		return -1;
+	*out = wrap2("containerInstances", items, failures);
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "list-clusters", 0, 0, "", cmd_list_clusters },
+	{ "describe-clusters", 1, -1, "NAME...", cmd_describe_clusters },
+	{ "list-services", 1, 1, "CLUSTER", cmd_list_services },
+	{ "describe-services", 2, -1, "CLUSTER NAME...", cmd_describe_services },
+	{ "list-tasks", 1, 2, "CLUSTER [SERVICE]", cmd_list_tasks },
+	{ "describe-tasks", 2, -1, "CLUSTER ID...", cmd_describe_tasks },
+	{ "list-container-instances", 1, 2, "CLUSTER [STATUS]",
+	    cmd_list_container_instances },
+	{ "describe-container-instances", 2, -1, "CLUSTER ID...",
+	    cmd_describe_container_instances },
+	{ NULL, 0, 0, NULL, NULL }
+};
+
+static void
+usage(void)
+{
+	const struct command *cmd;
+
+	fprintf(stderr, "usage: ecscall [-r region] [-e endpoint] [-p profile] "
+	    "[-t timeout_ms] [-c connect_timeout_ms] [-a max_attempts] [--stats] "
+	    "OP [JSON]\n");
+	for (cmd = commands; cmd->name != NULL; cmd++)
+		fprintf(stderr, "       ecscall [options] %s %s\n", cmd->name,
+		    cmd->args);
+	exit(EXIT_USAGE);
+}
+
+/* Parses a positive number option, or exits with the usage. */
+static long
+number(const char *s, const char *what)
+{
+	char *end;
+	long v;
+
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v <= 0) {
+		fprintf(stderr, "ecscall: bad %s: %s\n", what, s);
+		usage();
+	}
+	return v;
+}
+
+/* Prints err as one line on stderr. */
+static void
+print_error(const struct ecs_error *err)
+{
+	fprintf(stderr, "ecscall: %s: ", ecs_strerror(err->code));
+	if (err->aws_code[0] != '\0')
+		fprintf(stderr, "%s: ", err->aws_code);
+	fprintf(stderr, "%s", err->message);
+	if (err->request_id[0] != '\0')
+		fprintf(stderr, " (request id %s)", err->request_id);
+	fprintf(stderr, "\n");
+}
+
+/* Sends OP with a raw JSON body. */
+static int
+run_raw(struct ecs_client *c, const char *op, const char *text, json_t **out,
+    struct ecs_error *err)
+{
+	json_error_t jerr;
+	json_t *req;
+	int rc;
+
+	if ((req = json_loads(text != NULL ? text : "{}", 0, &jerr)) == NULL ||
+	    !json_is_object(req)) {
+		fprintf(stderr, "ecscall: the request must be a JSON object: %s\n",
+		    req == NULL ? jerr.text : "not an object");
+		json_decref(req);
+		exit(EXIT_USAGE);
+	}
+	rc = ecs_client_call(c, op, req, out, err);
+	json_decref(req);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "stats", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ecs_config_overrides ov;
+	struct ecs_config cfg;
+	struct ecs_error err;
+	struct creds_provider *creds = NULL;
+	struct ecs_client *client = NULL;
+	const struct command *cmd = NULL;
+	json_t *out = NULL;
+	char *text;
+	int ch, stats = 0, nargs, rc, status = EXIT_SETUP;
+
+	/* libcurl runs with CURLOPT_NOSIGNAL: a peer that goes away must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	memset(&ov, 0, sizeof(ov));
+	memset(&cfg, 0, sizeof(cfg));
+	while ((ch = getopt_long(argc, argv, "+r:e:p:t:c:a:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			ov.region = optarg;
+			break;
+		case 'e':
+			ov.endpoint = optarg;
+			break;
+		case 'p':
+			ov.profile = optarg;
+			break;
+		case 't':
+			ov.timeout_ms = number(optarg, "timeout");
+			break;
+		case 'c':
+			ov.connect_timeout_ms = number(optarg, "connect timeout");
+			break;
+		case 'a':
+			ov.max_attempts = (int)number(optarg, "max attempts");
+			break;
+		case 'S':
+			stats = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (argv[0][0] >= 'a' && argv[0][0] <= 'z') {
+		for (cmd = commands; cmd->name != NULL; cmd++)
+			if (strcmp(cmd->name, argv[0]) == 0)
+				break;
+		nargs = argc - 1;
+		if (cmd->name == NULL || nargs < cmd->min_args ||
+		    (cmd->max_args >= 0 && nargs > cmd->max_args))
+			usage();
+	} else if (argc > 2)
+		usage();
+
+	ecs_error_clear(&err);
+	if (ecs_config_load(&ov, &cfg, &err) != 0) {
+		print_error(&err);
+		goto done;
+	}
+	if ((creds = creds_provider_new(&cfg, &err)) == NULL) {
+		print_error(&err);
+		goto done;
+	}
+	if ((client = ecs_client_new(&cfg, creds)) == NULL) {
+		fprintf(stderr, "ecscall: cannot set up a client for endpoint %s\n",
+		    cfg.endpoint != NULL ? cfg.endpoint : "(none)");
+		goto done;
+	}
+
+	if (cmd != NULL)
+		rc = cmd->run(client, argc - 1, argv + 1, &out, &err);
+	else
+		rc = run_raw(client, argv[0], argc > 1 ? argv[1] : NULL, &out, &err);
+	if (rc != 0) {
+		print_error(&err);
+		status = EXIT_CALL;
+	} else {
+		text = json_dumps(out, JSON_INDENT(2));
+		printf("%s\n", text != NULL ? text : "null");
+		free(text);
+		status = 0;
+	}
+	if (stats) {
+		struct buf b;
+
+		buf_init(&b);
+		ecs_client_stats(client, &b);
+		fprintf(stderr, "%s", b.data != NULL ? b.data : "");
+		buf_free(&b);
+	}
+done:
+	json_decref(out);
+	ecs_client_free(client);
+	if (creds != NULL)
+		creds_provider_free(creds);
+	ecs_config_free(&cfg);
+	return status;
+}

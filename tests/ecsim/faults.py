@@ -1,0 +1,198 @@
+"""Injected faults: latency, throttling, server errors, dropped connections,
+IAM denials, and ECS's per-account token buckets.
+
+The configuration is replaced whole by each POST /_ecsim/faults:
+
+  latency_ms             delay before answering (wall-clock ms)
+  throttle_probability   chance of ThrottlingException
+  error_5xx_probability  chance of a 500 ServerException or a 503
+  drop_probability       chance of closing the connection unanswered
+  actions                limit the four settings above to these actions
+  deny_actions           actions answered with AccessDeniedException
+  throttle_buckets       true: apply ECS's token buckets (below)
+  buckets                {"service_read": [burst, refill_per_s], ...}
+
+Absent settings are off.  Random
+decisions come from one random.Random seeded from --fault-seed, so a run with
+the same requests in the same order sees the same faults.  Token buckets
+refill in wall-clock time, like AWS's.
+"""
+
+import threading
+import time
+import random
+
+# ECS's API throttling categories: (burst, refill per second).
+DEFAULT_BUCKETS = {
+    "cluster_read": (50, 20),
+    "service_read": (100, 20),
+    "service_modify": (50, 5),
+    "cluster_resource_read": (100, 20),
+    "cluster_resource_modify": (100, 40),
+}
+
+CATEGORY = {
+    "ListClusters": "cluster_read",
+    "DescribeClusters": "cluster_read",
+    "ListServices": "service_read",
+    "DescribeServices": "service_read",
+    "UpdateService": "service_modify",
+    "CreateService": "service_modify",
+    "DeleteService": "service_modify",
+    "ListTasks": "cluster_resource_read",
+    "DescribeTasks": "cluster_resource_read",
+    "ListContainerInstances": "cluster_resource_read",
+    "DescribeContainerInstances": "cluster_resource_read",
+    "StopTask": "cluster_resource_modify",
+    "RunTask": "cluster_resource_modify",
+    "StartTask": "cluster_resource_modify",
+    "UpdateContainerInstancesState": "cluster_resource_modify",
+    "RegisterContainerInstance": "cluster_resource_modify",
+    "DeregisterContainerInstance": "cluster_resource_modify",
+}
+
+_KEYS = {
+    "latency_ms", "throttle_probability", "throttle_buckets", "buckets",
+    "error_5xx_probability", "drop_probability", "deny_actions", "actions",
+}
+
+
+class _Bucket:
+    """A token bucket refilled in wall-clock time."""
+
+    def __init__(self, burst, rate):
+        self.burst = float(burst)
+        self.rate = float(rate)
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self):
+        now = time.monotonic()
+        self.tokens = min(self.burst,
+            self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+def _probability(cfg, key):
+    value = cfg.get(key, 0.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+        not 0.0 <= value <= 1.0:
+        raise ValueError("%s must be a number between 0 and 1" % key)
+    return float(value)
+
+
+class Faults:
+    """The current fault configuration and the decisions it makes."""
+
+    def __init__(self, seed=1):
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self.configure({})
+
+    def configure(self, cfg):
+        """Replace the whole configuration; raise ValueError if invalid."""
+        if not isinstance(cfg, dict):
+            raise ValueError("fault configuration must be a JSON object")
+        unknown = set(cfg) - _KEYS
+        if unknown:
+            raise ValueError("unknown fault setting(s): %s" %
+                ", ".join(sorted(unknown)))
+        latency = cfg.get("latency_ms", 0)
+        if isinstance(latency, bool) or \
+            not isinstance(latency, (int, float)) or latency < 0:
+            raise ValueError("latency_ms must be a number >= 0")
+        buckets = dict(DEFAULT_BUCKETS)
+        for name, pair in (cfg.get("buckets") or {}).items():
+            if name not in DEFAULT_BUCKETS:
+                raise ValueError("unknown bucket %r (known: %s)" %
+                    (name, ", ".join(sorted(DEFAULT_BUCKETS))))
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2 or \
+                not all(isinstance(x, (int, float)) and x >= 0
+                for x in pair):
+                raise ValueError("bucket %s must be [burst, refill_per_s]"
+                    % name)
+            buckets[name] = (pair[0], pair[1])
+        deny = cfg.get("deny_actions") or []
+        actions = cfg.get("actions")
+        for key, val in (("deny_actions", deny), ("actions", actions)):
+            if val is not None and (not isinstance(val, list) or
+                not all(isinstance(a, str) for a in val)):
+                raise ValueError("%s must be a list of action names" % key)
+        new = {
+            "latency_ms": float(latency),
+            "throttle_probability": _probability(cfg,
+                "throttle_probability"),
+            "error_5xx_probability": _probability(cfg,
+                "error_5xx_probability"),
+            "drop_probability": _probability(cfg, "drop_probability"),
+            "throttle_buckets": bool(cfg.get("throttle_buckets", False)),
+            "deny_actions": set(deny),
+            "actions": set(actions) if actions is not None else None,
+        }
+        with self._lock:
+            self._cfg = new
+            self._buckets = {name: _Bucket(b, r)
+                for name, (b, r) in buckets.items()}
+        return self.describe()
+
+    def describe(self):
+        with self._lock:
+            cfg = dict(self._cfg)
+            cfg["deny_actions"] = sorted(cfg["deny_actions"])
+            if cfg["actions"] is not None:
+                cfg["actions"] = sorted(cfg["actions"])
+            cfg["buckets"] = {name: [b.burst, b.rate]
+                for name, b in self._buckets.items()}
+        return cfg
+
+    def _applies(self, action):
+        actions = self._cfg["actions"]
+        return actions is None or action in actions
+
+    def _roll(self, action, key):
+        p = self._cfg[key]
+        if p <= 0.0 or not self._applies(action):
+            return False
+        return self._rng.random() < p
+
+    def latency(self, action):
+        """Seconds to wait before answering action."""
+        with self._lock:
+            if not self._applies(action):
+                return 0.0
+            return self._cfg["latency_ms"] / 1000.0
+
+    def drop(self, action):
+        with self._lock:
+            return self._roll(action, "drop_probability")
+
+    def denied(self, action):
+        with self._lock:
+            return action in self._cfg["deny_actions"]
+
+    def throttled(self, action):
+        """True when action should be answered with ThrottlingException."""
+        with self._lock:
+            if self._roll(action, "throttle_probability"):
+                return True
+            if not self._cfg["throttle_buckets"]:
+                return False
+            category = CATEGORY.get(action)
+            if category is None:
+                return False
+            return not self._buckets[category].take()
+
+    def server_error(self, action):
+        """None, or (status, code, message) of an injected server error."""
+        with self._lock:
+            if not self._roll(action, "error_5xx_probability"):
+                return None
+            if self._rng.random() < 0.5:
+                return (500, "ServerException",
+                    "We encountered an internal error. Please try again.")
+            return (503, "ServiceUnavailableException",
+                "Service Unavailable. Please try again later.")

@@ -1,0 +1,388 @@
+"""HTTP front end: the ECS JSON 1.1 wire protocol and the admin API.
+
+API requests are POST / with X-Amz-Target, signed with SigV4.  Each one that
+names a target is counted, then goes through, in order: injected latency,
+dropped connection, signature check, IAM denial, throttling (probability,
+then the token buckets), injected server error, the model check, and the
+operation itself.
+
+Error bodies follow AWS's JSON protocol.  Errors ECS models (ClusterNotFound-
+Exception, InvalidParameterException, ...) carry the plain code in __type, as
+ECS sends them; errors raised by the AWS service framework itself (signature,
+credentials, throttling, serialization, unknown operation) carry the
+framework's namespace, e.g. "com.amazon.coral.service#UnrecognizedClient-
+Exception", and x-amzn-ErrorType carries "Code:http://internal.amazon.com/
+coral/NAMESPACE/".  Clients must strip both decorations, as the AWS SDKs do.
+POST /_ecsim/options {"namespaced_errors": true} makes modeled errors use
+"com.amazonaws.ecs#Code" too.
+
+The admin API lives under /_ecsim/ and is unsigned JSON:
+
+  GET  calls         {"calls": {Op: n}, "total": n, "throttled": {Op: n},
+                     "errors": {Op: {Code: n}}}; every request naming a
+                     target counts, dropped and failed ones included
+  POST reset_calls   zero the counts and the log
+  GET  log           [{"t", "action", "status", "error"}] (last 100,000;
+                     status 0 and error "ConnectionDropped" for drops)
+  POST faults        replace the fault configuration (see faults.py);
+                     GET faults shows it
+  POST time_scale    {"scale": X}; GET time_scale shows it and sim time
+  POST credentials   {"access_key", "secret_key", "session_token"?,
+                     "expired"?} adds or replaces a key
+  POST bulk_services {"cluster", "count", "prefix", "desired_count",
+                     "launch_type", "running"}: services PREFIX0000...
+  GET  state         ?cluster=NAME: services (status, desired, running,
+                     pending, deployments...), tasks (lastStatus,
+                     desiredStatus, service, instance...), instances
+                     (status, running, pending...); without a cluster, all
+  POST options       {"namespaced_errors": bool}
+  GET  health        {"ok": true, "port": N, "tls": bool}
+"""
+
+import collections
+import json
+import ssl
+import sys
+import threading
+import time
+import traceback
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import auth
+import ops
+import seed
+from model import ApiError, CORAL, CORAL_AVAILABILITY
+
+LOG_KEPT = 100000
+JSON_TYPE = "application/x-amz-json-1.1"
+
+
+class Stats:
+    """Calls by action, throttles, errors and a bounded request log."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self._lock:
+            self.calls = collections.Counter()
+            self.throttled = collections.Counter()
+            self.errors = collections.defaultdict(collections.Counter)
+            self.total = 0
+            self.log = collections.deque(maxlen=LOG_KEPT)
+
+    def count(self, action):
+        with self._lock:
+            self.calls[action] += 1
+            self.total += 1
+
+    def record(self, action, status, error):
+        with self._lock:
+            if error is not None:
+                self.errors[action][error] += 1
+                if error == "ThrottlingException":
+                    self.throttled[action] += 1
+            self.log.append({"t": time.time(), "action": action,
+                "status": status, "error": error})
+
+    def snapshot(self):
+        with self._lock:
+            return {
+                "calls": dict(self.calls),
+                "total": self.total,
+                "throttled": dict(self.throttled),
+                "errors": {a: dict(c) for a, c in self.errors.items()},
+            }
+
+    def entries(self):
+        with self._lock:
+            return list(self.log)
+
+
+class Server(ThreadingHTTPServer):
+    """The emulator's HTTP server and everything its handlers share."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, ctx, model, faults, clock, creds,
+        ssl_ctx=None):
+        self.ctx = ctx
+        self.model = model
+        self.faults = faults
+        self.clock = clock
+        self.creds = creds
+        self.ssl_ctx = ssl_ctx
+        self.stats = Stats()
+        self.namespaced_errors = False
+        super().__init__(address, Handler)
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, ssl.SSLError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class AdminError(Exception):
+    pass
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ecsim"
+    timeout = 300
+    # One buffered write per response (flushed by handle_one_request) and no
+    # Nagle delay: clients keep the connection alive between requests.
+    wbufsize = -1
+    disable_nagle_algorithm = True
+
+    def setup(self):
+        if self.server.ssl_ctx is not None:
+            self.request = self.server.ssl_ctx.wrap_socket(self.request,
+                server_side=True)
+        super().setup()
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def version_string(self):
+        return self.server_version
+
+    def handle_expect_100(self):
+        ok = super().handle_expect_100()
+        self.wfile.flush()
+        return ok
+
+    # -- plumbing -------------------------------------------------------
+
+    def _read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                line = self.rfile.readline(65537)
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n",
+                        b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, status, body, content_type, extra=None):
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_error(self, rid, err):
+        code = err.code
+        ns = err.namespace
+        if ns is None and self.server.namespaced_errors:
+            ns = "com.amazonaws.ecs"
+        body = {"__type": "%s#%s" % (ns, code) if ns else code,
+            "message": err.message}
+        headers = {"x-amzn-RequestId": rid,
+            "x-amzn-ErrorType": "%s:http://internal.amazon.com/coral/%s/" %
+            (code, ns) if ns else code}
+        self._send(err.status, json.dumps(body), JSON_TYPE, headers)
+
+    # -- HTTP verbs -----------------------------------------------------
+
+    def do_POST(self):
+        if self.path.startswith("/_ecsim/"):
+            self._admin("POST")
+        else:
+            self._api()
+
+    def do_GET(self):
+        if self.path.startswith("/_ecsim/"):
+            self._admin("GET")
+            return
+        self._read_body()
+        self._send_error(str(uuid.uuid4()), ApiError(
+            "UnknownOperationException", "", namespace=CORAL))
+
+    # -- the ECS API ----------------------------------------------------
+
+    def _api(self):
+        srv = self.server
+        body = self._read_body()
+        rid = str(uuid.uuid4())
+        target = self.headers.get("X-Amz-Target") or ""
+        prefix, _, action = target.partition(".")
+        if prefix != srv.model.target_prefix or not action:
+            self._send_error(rid, ApiError("UnknownOperationException", "",
+                namespace=CORAL))
+            return
+        srv.stats.count(action)
+        delay = srv.faults.latency(action)
+        if delay > 0:
+            time.sleep(delay)
+        if srv.faults.drop(action):
+            srv.stats.record(action, 0, "ConnectionDropped")
+            self.close_connection = True
+            return
+        try:
+            result = self._call(action, body)
+        except ApiError as e:
+            srv.stats.record(action, e.status, e.code)
+            self._send_error(rid, e)
+            return
+        except Exception:
+            traceback.print_exc()
+            srv.stats.record(action, 500, "InternalFailure")
+            self._send_error(rid, ApiError("InternalFailure",
+                "The request processing has failed because of an unknown "
+                "error, exception or failure.", 500, namespace=CORAL))
+            return
+        srv.stats.record(action, 200, None)
+        self._send(200, result, JSON_TYPE, {"x-amzn-RequestId": rid})
+
+    def _call(self, action, body):
+        srv = self.server
+        scheme = "https" if srv.ssl_ctx is not None else "http"
+        auth.verify(srv.creds, srv.ctx.st.region, "ecs", self.command,
+            scheme, self.path, self.headers, body)
+        if srv.faults.denied(action):
+            raise ApiError("AccessDeniedException", "User: arn:aws:iam::%s:"
+                "user/ecsim is not authorized to perform: ecs:%s on "
+                "resource: %s:cluster/* because no identity-based policy "
+                "allows the ecs:%s action" % (srv.ctx.st.account, action,
+                srv.ctx.st.arn_prefix, action), 403)
+        if srv.faults.throttled(action):
+            raise ApiError("ThrottlingException", "Rate exceeded", 400,
+                namespace=CORAL_AVAILABILITY)
+        injected = srv.faults.server_error(action)
+        if injected is not None:
+            status, code, message = injected
+            raise ApiError(code, message, status)
+        if not srv.model.has_operation(action):
+            raise ApiError("UnknownOperationException", "", namespace=CORAL)
+        try:
+            params = json.loads(body.decode("utf-8")) if body.strip() else {}
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError("SerializationException", "Start of structure or "
+                "map found where not expected.", namespace=CORAL) from None
+        srv.model.validate_input(action, params)
+        fn = ops.OPERATIONS.get(action)
+        if fn is None:
+            raise ApiError("ClientException", "%s is not implemented by the "
+                "ECS emulator." % action)
+        params = {k: v for k, v in params.items() if v is not None}
+        with srv.ctx.st.lock:
+            result = fn(srv.ctx, params)
+        return json.dumps(result, separators=(",", ":"))
+
+    # -- admin API ------------------------------------------------------
+
+    def _admin(self, method):
+        body = self._read_body()
+        url = urlsplit(self.path)
+        name = url.path[len("/_ecsim/"):].strip("/")
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        try:
+            data = json.loads(body) if body.strip() else {}
+            handler = ADMIN.get((method, name))
+            if handler is None:
+                self._send(404, json.dumps({"error": "no admin endpoint %s "
+                    "%s" % (method, url.path)}), "application/json")
+                return
+            result = handler(self.server, data, query)
+        except (AdminError, ValueError, TypeError, KeyError) as e:
+            self._send(400, json.dumps({"error": str(e)}),
+                "application/json")
+            return
+        self._send(200, json.dumps(result), "application/json")
+
+
+def _calls(srv, data, query):
+    return srv.stats.snapshot()
+
+
+def _reset_calls(srv, data, query):
+    srv.stats.reset()
+    return {"ok": True}
+
+
+def _log(srv, data, query):
+    return srv.stats.entries()
+
+
+def _set_faults(srv, data, query):
+    return srv.faults.configure(data)
+
+
+def _get_faults(srv, data, query):
+    return srv.faults.describe()
+
+
+def _set_time_scale(srv, data, query):
+    scale = data.get("scale")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or \
+        scale <= 0:
+        raise AdminError("scale must be a number > 0")
+    srv.clock.set_scale(scale)
+    srv.ctx.sched.wake.set()
+    return {"scale": srv.clock.scale}
+
+
+def _get_time_scale(srv, data, query):
+    return {"scale": srv.clock.scale, "sim_now": srv.clock.now()}
+
+
+def _credentials(srv, data, query):
+    srv.creds.add(data.get("access_key"), data.get("secret_key"),
+        data.get("session_token"), data.get("expired", False))
+    return {"ok": True, "access_key": data.get("access_key")}
+
+
+def _bulk(srv, data, query):
+    with srv.ctx.st.lock:
+        return seed.bulk_services(srv.ctx, data)
+
+
+def _state(srv, data, query):
+    with srv.ctx.st.lock:
+        return srv.ctx.st.dump(query.get("cluster"))
+
+
+def _options(srv, data, query):
+    unknown = set(data) - {"namespaced_errors"}
+    if unknown:
+        raise AdminError("unknown option(s): %s" % ", ".join(sorted(unknown)))
+    if "namespaced_errors" in data:
+        srv.namespaced_errors = bool(data["namespaced_errors"])
+    return {"namespaced_errors": srv.namespaced_errors}
+
+
+def _health(srv, data, query):
+    return {"ok": True, "port": srv.server_address[1],
+        "tls": srv.ssl_ctx is not None}
+
+
+ADMIN = {
+    ("GET", "calls"): _calls,
+    ("POST", "reset_calls"): _reset_calls,
+    ("GET", "log"): _log,
+    ("POST", "faults"): _set_faults,
+    ("GET", "faults"): _get_faults,
+    ("POST", "time_scale"): _set_time_scale,
+    ("GET", "time_scale"): _get_time_scale,
+    ("POST", "credentials"): _credentials,
+    ("POST", "bulk_services"): _bulk,
+    ("GET", "state"): _state,
+    ("POST", "options"): _options,
+    ("GET", "health"): _health,
+}

@@ -1,0 +1,149 @@
+"""The ecsfs daemon as a program: options, start-up errors, ways of mounting,
+signals."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from helpers.mount import Mount, binary, is_mounted, sanitizer_lines
+
+
+def run_ecsfs(*args, env=None, timeout=20):
+    return subprocess.run([str(binary()), *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+def option_table():
+    """(name, default) of every ecsfs option, from the README's table."""
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    rows = re.findall(r"^\| `-o (\w+)(?:=\w+)?` \|\s*([^|]*?)\s*\|", readme, re.M)
+    return [(n, d.strip()) for n, d in rows]
+
+
+def test_help_lists_every_option_with_its_default():
+    r = run_ecsfs("--help")
+    assert r.returncode == 0
+    opts = option_table()
+    assert len(opts) >= 12
+    for name, default in opts:
+        line = [l for l in r.stdout.splitlines() if re.search(r"-o %s\b" % name, l)]
+        assert line, "--help does not list %s" % name
+        if default:
+            assert "(default: %s)" % default in line[0], line[0]
+    for fuse_opt in ("-f", "-d", "-s", "allow_other", "auto_unmount"):
+        assert fuse_opt in r.stdout
+
+
+def test_version():
+    r = run_ecsfs("--version")
+    assert r.returncode == 0
+    assert re.match(r"ecsfs \d+\.\d+\.\d+", r.stdout)
+
+
+def test_bad_option_value(tmp_path):
+    r = run_ecsfs("-o", "cache_ttl=abc", str(tmp_path))
+    assert r.returncode != 0
+    assert "cache_ttl" in r.stderr
+
+
+def test_no_region_is_a_one_line_error(tmp_path, emulator):
+    env = emulator.env(AWS_REGION=None, AWS_DEFAULT_REGION=None)
+    (tmp_path / "mnt").mkdir()
+    r = run_ecsfs("-f", str(tmp_path / "mnt"), env=env)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "region" in lines[0] and "AWS_REGION" in lines[0]
+    assert not is_mounted(tmp_path / "mnt")
+
+
+def test_no_credentials_is_a_one_line_error(tmp_path, emulator):
+    env = emulator.env(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None)
+    (tmp_path / "mnt").mkdir()
+    r = run_ecsfs("-f", str(tmp_path / "mnt"), env=env)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "credentials" in lines[0]
+    assert emulator.secret_key not in r.stderr
+
+
+def test_source_argument_and_options(tmp_path, emulator):
+    m = Mount(tmp_path, emulator, options={"region": "us-east-1",
+                                           "endpoint": emulator.url, "cache_ttl": 5},
+              args=["ecsfs"])
+    m.start()
+    try:
+        assert "production-cluster" in os.listdir(m.path)
+    finally:
+        m.stop()
+
+
+def in_mount_namespace(tmp_path, emulator, script):
+    """Runs script as root in a private mount namespace in which ecsfs is
+    installed in /usr/local/sbin, where mount(8) looks for helpers, so that
+    the test installs nothing on the machine."""
+    bindir = tmp_path / "sbin"
+    bindir.mkdir()
+    (bindir / "ecsfs").symlink_to(binary())
+    full = "set -e\nmount --bind %s /usr/local/sbin\n%s" % (bindir, script)
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c",
+                           full], env=emulator.env(), capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_mount_t_fuse_ecsfs(tmp_path, emulator):
+    """mount -t fuse.ecsfs: what /etc/fstab and systemd mount units run."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    r = in_mount_namespace(tmp_path, emulator, f"""
+mount -t fuse.ecsfs ecsfs {mnt} -o region=us-east-1,endpoint={emulator.url},cache_ttl=5
+grep -q 'ecsfs {mnt} fuse.ecsfs' /proc/self/mounts
+cat {mnt}/production-cluster/services/api/desired_count
+pid=$(pgrep -f "^ecsfs ecsfs {mnt} ")
+fusermount3 -u {mnt}
+for i in $(seq 50); do kill -0 $pid 2>/dev/null || exit 0; sleep 0.1; done
+echo "ecsfs still running after unmount" >&2; exit 1
+""")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "3\n"
+
+
+def test_fstab_line(tmp_path, emulator):
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    fstab = tmp_path / "fstab"
+    fstab.write_text("ecsfs %s fuse.ecsfs noauto,region=us-east-1,endpoint=%s 0 0\n"
+                     % (mnt, emulator.url))
+    r = in_mount_namespace(tmp_path, emulator, f"""
+mount -T {fstab} {mnt}
+ls {mnt}/development-cluster/services
+umount {mnt}
+""")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["api", "web"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_unmounts_cleanly(tmp_path, emulator, sig):
+    m = Mount(tmp_path, emulator).start()
+    assert os.listdir(m.path)
+    m.proc.send_signal(sig)
+    assert m.proc.wait(timeout=10) == 0
+    assert not is_mounted(m.path)
+    assert not sanitizer_lines(m.log())
+    m.proc = None
+
+
+def test_foreground_logs_to_stderr(tmp_path, emulator):
+    m = Mount(tmp_path, emulator).start()
+    try:
+        assert "mounted " in m.log()
+        assert "endpoint " + emulator.url in m.log()
+        assert emulator.secret_key not in m.log()
+    finally:
+        m.stop()
+    assert "unmounted" in m.log()
