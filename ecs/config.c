@@ -23,6 +23,7 @@
 #define DEFAULT_MAX_ATTEMPTS		8
 #define DEFAULT_CONNECT_TIMEOUT_MS	3000
 #define DEFAULT_TIMEOUT_MS		15000
+#define DEFAULT_MAX_THROTTLE_WAIT_MS	60000
 
 /* The value of an environment variable, or NULL when it is unset or empty. */
 static const char *
@@ -355,6 +356,7 @@ ecs_config_load(const struct ecs_config_overrides *ov, struct ecs_config *cfg,
     struct ecs_error *err)
 {
 	const char *v, *file;
+	int i;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->config_file = config_file_path("AWS_CONFIG_FILE", "config");
@@ -375,6 +377,10 @@ ecs_config_load(const struct ecs_config_overrides *ov, struct ecs_config *cfg,
 	    ov->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
 	cfg->timeout_ms = ov != NULL && ov->timeout_ms > 0 ?
 	    ov->timeout_ms : DEFAULT_TIMEOUT_MS;
+	cfg->max_throttle_wait_ms = ov != NULL && ov->max_throttle_wait_ms > 0 ?
+	    ov->max_throttle_wait_ms : DEFAULT_MAX_THROTTLE_WAIT_MS;
+	for (i = 0; i < ECS_CAT_COUNT; i++)
+		cfg->rate[i] = ov != NULL && ov->rate[i] != NULL ? xstrdup(ov->rate[i]) : NULL;
 	return 0;
 fail:
 	ecs_config_free(cfg);
@@ -393,6 +399,8 @@ ecs_config_free(struct ecs_config *cfg)
 	free(cfg->config_file);
 	free(cfg->credentials_file);
 	free(cfg->ca_bundle);
+	for (int i = 0; i < ECS_CAT_COUNT; i++)
+		free(cfg->rate[i]);
 	ini_free(cfg->config_ini);
 	ini_free(cfg->credentials_ini);
 	memset(cfg, 0, sizeof(*cfg));

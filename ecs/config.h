@@ -13,6 +13,7 @@
 #define ECS_CONFIG_H
 
 #include "ecs/err.h"
+#include "ecs/ops.h"
 
 struct ini;
 
@@ -24,6 +25,8 @@ struct ecs_config_overrides {
 	int		 max_attempts;
 	long		 connect_timeout_ms;
 	long		 timeout_ms;
+	long		 max_throttle_wait_ms;		/* 0: the default */
+	const char	*rate[ECS_CAT_COUNT];		/* "BURST:REFILL" per category, NULL: AWS's */
 };
 
 /*
@@ -48,6 +51,8 @@ struct ecs_config {
 	int		 max_attempts;		/* AWS_MAX_ATTEMPTS, the profile's max_attempts, else 8 */
 	long		 connect_timeout_ms;	/* default 3000 */
 	long		 timeout_ms;		/* a whole call with its retries; default 15000 */
+	long		 max_throttle_wait_ms;	/* longest wait for a rate token; default 60000 */
+	char		*rate[ECS_CAT_COUNT];	/* rate overrides "BURST:REFILL", or NULL */
 	struct ini	*config_ini;		/* parsed config file, or NULL */
 	struct ini	*credentials_ini;	/* parsed credentials file, or NULL */
 };

@@ -51,6 +51,14 @@ ctx_setup(struct fs_ctx *ctx)
 		.max_attempts = (int)ctx->opts.max_attempts,
 		.connect_timeout_ms = ctx->opts.connect_timeout_ms,
 		.timeout_ms = ctx->opts.timeout_ms,
+		.max_throttle_wait_ms = ctx->opts.max_throttle_wait_ms,
+		.rate = {
+			[ECS_CAT_CLUSTER_READ] = ctx->opts.rate_cluster_read,
+			[ECS_CAT_SERVICE_READ] = ctx->opts.rate_service_read,
+			[ECS_CAT_SERVICE_MODIFY] = ctx->opts.rate_service_modify,
+			[ECS_CAT_RESOURCE_READ] = ctx->opts.rate_resource_read,
+			[ECS_CAT_RESOURCE_MODIFY] = ctx->opts.rate_resource_modify,
+		},
 	};
 	struct ecs_store_config sc = {
 		.ttl_ms = ctx->opts.cache_ttl_ms,

@@ -43,6 +43,22 @@ const struct fs_opt_entry fs_opt_table[] = {
 	    "attempts per API call (else AWS_MAX_ATTEMPTS, the profile's max_attempts)" },
 	{ "dry_run", FS_OPT_FLAG, OPT(dry_run), "off", NULL,
 	    "validate writes and journal them, send nothing that mutates" },
+	{ "wait_interval", FS_OPT_SECONDS, OPT(wait_interval_ms), "5", "SECONDS",
+	    "how often a reader of a wait file polls ECS" },
+	{ "wait_timeout", FS_OPT_SECONDS, OPT(wait_timeout_ms), "600", "SECONDS",
+	    "how long a wait file blocks before it fails with ETIMEDOUT" },
+	{ "max_throttle_wait", FS_OPT_SECONDS, OPT(max_throttle_wait_ms), "60", "SECONDS",
+	    "longest wait for a rate-limit token before a call fails with EAGAIN" },
+	{ "rate_cluster_read", FS_OPT_STRING, OPT(rate_cluster_read), "50:20", "BURST:REFILL",
+	    "client-side rate of ListClusters, DescribeClusters (calls, calls/s)" },
+	{ "rate_service_read", FS_OPT_STRING, OPT(rate_service_read), "100:20", "BURST:REFILL",
+	    "client-side rate of ListServices, DescribeServices" },
+	{ "rate_service_modify", FS_OPT_STRING, OPT(rate_service_modify), "50:5", "BURST:REFILL",
+	    "client-side rate of UpdateService" },
+	{ "rate_resource_read", FS_OPT_STRING, OPT(rate_resource_read), "100:20", "BURST:REFILL",
+	    "client-side rate of ListTasks, DescribeTasks, container instance reads" },
+	{ "rate_resource_modify", FS_OPT_STRING, OPT(rate_resource_modify), "100:40",
+	    "BURST:REFILL", "client-side rate of StopTask, UpdateContainerInstancesState" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -186,7 +202,10 @@ fs_opts_help(void)
 			snprintf(left, sizeof(left), "-o %s=%s", e->name, e->arg);
 		else
 			snprintf(left, sizeof(left), "-o %s", e->name);
-		printf("    %-28s %s", left, e->help);
+		if (strlen(left) > 28)
+			printf("    %s\n    %-28s %s", left, "", e->help);
+		else
+			printf("    %-28s %s", left, e->help);
 		if (e->dflt[0] != '\0')
 			printf(" (default: %s)", e->dflt);
 		printf("\n");
@@ -200,4 +219,9 @@ fs_opts_free(struct fs_opts *o)
 	free(o->profile);
 	free(o->endpoint);
 	free(o->source);
+	free(o->rate_cluster_read);
+	free(o->rate_service_read);
+	free(o->rate_service_modify);
+	free(o->rate_resource_read);
+	free(o->rate_resource_modify);
 }

@@ -23,6 +23,14 @@ struct fs_opts {
 	long	 connect_timeout_ms;
 	long	 max_attempts;		/* 0: from AWS_MAX_ATTEMPTS or the profile */
 	int	 dry_run;
+	long	 wait_interval_ms;
+	long	 wait_timeout_ms;
+	long	 max_throttle_wait_ms;
+	char	*rate_cluster_read;	/* "BURST:REFILL", NULL: AWS's rates */
+	char	*rate_service_read;
+	char	*rate_service_modify;
+	char	*rate_resource_read;
+	char	*rate_resource_modify;
 	char	*source;		/* the SOURCE argument, if given */
 };
 

@@ -415,6 +415,7 @@ def test_scale_up_and_down_converges(emulator):
 
 
 def test_force_new_deployment_replaces_tasks(emulator):
+    assert emulator.time_scale(50)["scale"] == 50
     c = emulator.boto3()
     old = set(c.list_tasks(cluster=PROD, serviceName="api")["taskArns"])
     out = c.update_service(cluster=PROD, service="api",

@@ -212,7 +212,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._read_body()
         self._send_error(str(uuid.uuid4()), ApiError(
-            "UnknownOperationException", "", namespace=CORAL))
+            "UnknownOperationException", "Unknown operation: GET %s" %
+            self.path.split("?", 1)[0], namespace=CORAL))
 
     # -- the ECS API ----------------------------------------------------
 
@@ -223,7 +224,8 @@ class Handler(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target") or ""
         prefix, _, action = target.partition(".")
         if prefix != srv.model.target_prefix or not action:
-            self._send_error(rid, ApiError("UnknownOperationException", "",
+            self._send_error(rid, ApiError("UnknownOperationException",
+                "Unknown operation: X-Amz-Target '%s'" % target,
                 namespace=CORAL))
             return
         srv.stats.count(action)
@@ -269,7 +271,8 @@ class Handler(BaseHTTPRequestHandler):
             status, code, message = injected
             raise ApiError(code, message, status)
         if not srv.model.has_operation(action):
-            raise ApiError("UnknownOperationException", "", namespace=CORAL)
+            raise ApiError("UnknownOperationException",
+                "Unknown operation: %s" % action, namespace=CORAL)
         try:
             params = json.loads(body.decode("utf-8")) if body.strip() else {}
         except (ValueError, UnicodeDecodeError):
