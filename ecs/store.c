@@ -601,6 +601,48 @@ ecs_store_exists(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 	return -1;
 }
 
+int
+ecs_store_fetch_many(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
+    const char *const *names, size_t n, json_t **objs, struct ecs_error *err)
+{
+	json_t *failures = NULL, *o;
+	size_t i;
+	int rc;
+
+	ecs_error_clear(err);
+	rc = kind_table[kind].describe(s->client, cluster, names, n, objs, &failures, err);
+	note_outcome(s, err);
+	json_decref(failures);
+	if (rc != 0)
+		return -1;
+	json_array_foreach(*objs, i, o) {
+		const char *name = object_name(kind, o);
+
+		if (name != NULL)
+			ecs_store_put(s, kind, cluster, name, o);
+	}
+	return 0;
+}
+
+int
+ecs_store_fetch(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
+    const char *name, json_t **obj, struct ecs_error *err)
+{
+	json_t *objs;
+
+	*obj = NULL;
+	if (ecs_store_fetch_many(s, kind, cluster, &name, 1, &objs, err) != 0)
+		return -1;
+	if (json_array_size(objs) == 0) {
+		ecs_error_set(err, ECS_E_NOTFOUND, "%s: not found", name);
+		json_decref(objs);
+		return -1;
+	}
+	*obj = json_incref(json_array_get(objs, 0));
+	json_decref(objs);
+	return 0;
+}
+
 void
 ecs_store_put(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
     const char *name, json_t *obj)

@@ -67,6 +67,19 @@ int ecs_store_get(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 int ecs_store_exists(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
     const char *name, struct ecs_error *err);
 
+/*
+ * Describes name now, whatever the cache holds, and caches the result:
+ * for writes relative to the current value and for pollers.
+ */
+int ecs_store_fetch(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
+    const char *name, json_t **obj, struct ecs_error *err);
+/*
+ * Describes several names of one kind and cluster now (in batches), caches
+ * what came back and returns it as an array of objects; missing names are
+ * simply absent.
+ */
+int ecs_store_fetch_many(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
+    const char *const *names, size_t n, json_t **objs, struct ecs_error *err);
 /* Replaces the cached object with obj (borrowed), as returned by a write. */
 void ecs_store_put(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
     const char *name, json_t *obj);

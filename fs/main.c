@@ -17,6 +17,7 @@
 #include "ecs/client.h"
 #include "ecs/creds.h"
 #include "fs/fs.h"
+#include "fs/journal.h"
 #include "fs/log.h"
 #include "fs/ops.h"
 
@@ -82,12 +83,14 @@ ctx_setup(struct fs_ctx *ctx)
 	ctx->gid = getgid();
 	ctx->mount_time = time(NULL);
 	atomic_init(&ctx->dry_run, ctx->opts.dry_run);
+	fs_journal_init();
 	return 0;
 }
 
 static void
 ctx_teardown(struct fs_ctx *ctx)
 {
+	fs_journal_free();
 	ecs_store_free(ctx->store);
 	ecs_client_free(ctx->client);
 	creds_provider_free(ctx->creds);

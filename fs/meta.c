@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "ecs/client.h"
+#include "fs/journal.h"
+#include "fs/write.h"
 
 int
 fs_render_version(const struct fs_node *n, struct buf *out, struct ecs_error *err)
@@ -49,6 +51,15 @@ fs_render_dry_run(const struct fs_node *n, struct buf *out, struct ecs_error *er
 	return 0;
 }
 
+int
+fs_render_journal(const struct fs_node *n, struct buf *out, struct ecs_error *err)
+{
+	(void)n;
+	(void)err;
+	fs_journal_render(out);
+	return 0;
+}
+
 /* Strips one trailing newline, as `echo` adds it. */
 static size_t
 chomp(const char *data, size_t len)
@@ -62,12 +73,13 @@ int
 fs_write_dry_run(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
-	len = chomp(data, len);
-	if (len != 1 || (data[0] != '0' && data[0] != '1')) {
-		ecs_error_set(err, ECS_E_INVALID, "dry_run takes 0 or 1");
-		return -1;
-	}
-	atomic_store(&n->ctx->dry_run, data[0] == '1');
+	size_t n1 = chomp(data, len);
+	int old;
+
+	if (n1 != 1 || (data[0] != '0' && data[0] != '1'))
+		return fs_write_reject(n, data, len, err, "dry_run takes 0 or 1");
+	old = atomic_exchange(&n->ctx->dry_run, data[0] == '1');
+	fs_write_journal_setting(n, old ? "1" : "0", data[0] == '1' ? "1" : "0");
 	return 0;
 }
 

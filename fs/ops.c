@@ -21,7 +21,9 @@
 #include "fs/errmap.h"
 #include "fs/fs.h"
 #include "fs/log.h"
+#include "fs/inval.h"
 #include "fs/tree.h"
+#include "fs/write.h"
 
 /* Largest write a control file takes. */
 #define FS_MAX_WRITE 4096
@@ -253,6 +255,9 @@ op_write(const char *path, const char *data, size_t size, off_t off,
 	}
 	/* A write is one whole command: nothing at an offset, nothing huge. */
 	if (off != 0 || size > FS_MAX_WRITE) {
+		fs_write_reject(&node, data, size, &node.err, off != 0 ?
+		    "a write must start at offset 0 (one command per write)" :
+		    "a write of a control file takes at most 4096 bytes");
 		rc = -EINVAL;
 		goto out;
 	}
@@ -349,11 +354,20 @@ op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->attr_timeout = 1.0;
 	cfg->negative_timeout = 1.0;
 	cfg->use_ino = 0;
+	fs_inval_start(fuse_get_context()->fuse);
 	return fuse_get_context()->private_data;
+}
+
+static void
+op_destroy(void *private_data)
+{
+	(void)private_data;
+	fs_inval_stop();
 }
 
 const struct fuse_operations fs_operations = {
 	.init = op_init,
+	.destroy = op_destroy,
 	.getattr = op_getattr,
 	.readdir = op_readdir,
 	.open = op_open,

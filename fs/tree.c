@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ecs/store.h"
+#include "fs/write.h"
 
 #define RO 0444
 #define RW 0644
@@ -18,6 +19,7 @@ static const struct fs_file meta_files[] = {
 	{ "endpoint", RO, 0, NULL, fs_render_endpoint, NULL },
 	{ "stats", RO, 0, NULL, fs_render_stats, NULL },
 	{ "dry_run", RW, 0, NULL, fs_render_dry_run, fs_write_dry_run },
+	{ "journal", RO, 0, NULL, fs_render_journal, NULL },
 	{ "refresh", RW, FS_F_WRITEONLY, NULL, NULL, fs_write_refresh },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
@@ -36,7 +38,7 @@ static const struct fs_file cluster_files[] = {
 };
 
 static const struct fs_file service_files[] = {
-	{ "desired_count", RO, 0, "desiredCount", fs_render_field, NULL },
+	{ "desired_count", RW, 0, "desiredCount", fs_render_field, fs_write_desired_count },
 	{ "running_count", RO, 0, "runningCount", fs_render_field, NULL },
 	{ "pending_count", RO, 0, "pendingCount", fs_render_field, NULL },
 	{ "status", RO, 0, "status", fs_render_field, NULL },
@@ -44,6 +46,7 @@ static const struct fs_file service_files[] = {
 	{ "task_definition", RO, 0, "taskDefinition", fs_render_basename, NULL },
 	{ "deployments", RO, 0, NULL, fs_render_deployments, NULL },
 	{ "events", RO, 0, NULL, fs_render_events, NULL },
+	{ "restart", RW, FS_F_WRITEONLY, NULL, NULL, fs_write_restart },
 	{ "stable", RO, 0, NULL, fs_render_stable, NULL },
 	{ "service.json", RO, 0, NULL, fs_render_json, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL }
@@ -63,11 +66,12 @@ static const struct fs_file task_files[] = {
 	{ "container_instance", 0777, FS_F_SYMLINK, "containerInstanceArn",
 	    fs_render_task_instance_link, NULL },
 	{ "task.json", RO, 0, NULL, fs_render_json, NULL },
+	{ "stop", RW, FS_F_WRITEONLY, NULL, NULL, fs_write_stop },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
 static const struct fs_file instance_files[] = {
-	{ "status", RO, 0, "status", fs_render_field, NULL },
+	{ "status", RW, 0, "status", fs_render_field, fs_write_instance_status },
 	{ "ec2_instance_id", RO, 0, "ec2InstanceId", fs_render_field, NULL },
 	{ "agent_connected", RO, 0, "agentConnected", fs_render_field, NULL },
 	{ "running_tasks_count", RO, 0, "runningTasksCount", fs_render_field, NULL },

@@ -34,8 +34,8 @@ def describe_calls(emulator):
 
 def test_root_lists_clusters_and_meta(mount):
     assert names(mount) == [".ecsfs", "development-cluster", "production-cluster"]
-    assert names(mount, ".ecsfs") == ["dry_run", "endpoint", "refresh", "region", "stats",
-                                      "version"]
+    assert names(mount, ".ecsfs") == ["dry_run", "endpoint", "journal", "refresh", "region",
+                                      "stats", "version"]
     assert mount.read(".ecsfs", "version").startswith("ecsfs ")
     assert mount.read(".ecsfs", "region") == "us-east-1\n"
     assert mount.read(".ecsfs", "endpoint") == mount.emulator.url + "\n"
@@ -69,7 +69,7 @@ def test_services_match_aws_cli(mount, emulator):
         listed = names(mount, *d)
         assert listed == sorted(["desired_count", "running_count", "pending_count", "status",
                                  "launch_type", "task_definition", "deployments", "events",
-                                 "stable", "service.json", "tasks"])
+                                 "restart", "stable", "service.json", "tasks"])
         assert mount.read(*d, "desired_count") == "%d\n" % svc["desiredCount"]
         assert mount.read(*d, "running_count") == "%d\n" % svc["runningCount"]
         assert mount.read(*d, "pending_count") == "%d\n" % svc["pendingCount"]

@@ -172,9 +172,10 @@ class Emulator:
         deadline = time.monotonic() + timeout
         while not os.path.exists(port_file):
             if self.proc.poll() is not None:
+                status = self.proc.returncode
+                self.stop()
                 raise EmulatorError("ecsim exited with status %d before "
-                    "listening:\n%s" % (self.proc.returncode,
-                    self.read_log()))
+                    "listening:\n%s" % (status, self.read_log()))
             if time.monotonic() > deadline:
                 self.stop()
                 raise EmulatorError("ecsim did not start within %.0fs:\n%s"

@@ -1,0 +1,401 @@
+/*
+ * The control files' writes (DESIGN §4): desired_count, restart, stop and
+ * an instance's status. Each parses and validates its input before
+ * anything is sent, checks that its target exists, honours dry run, calls
+ * the API inside write() so the writer sees the result, puts the returned
+ * object in the cache (read-your-writes), has the kernel's cached
+ * attributes invalidated, and journals the attempt.
+ */
+#include "fs/write.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ecs/api.h"
+#include "ecs/xmalloc.h"
+#include "fs/inval.h"
+#include "fs/journal.h"
+#include "fs/tree.h"
+
+/* ECS's limit on a StopTask reason. */
+#define STOP_REASON_MAX 255
+
+/* The journal's target for a node: "cluster/services/api". */
+static void
+target_of(const struct fs_node *n, char *out, size_t size)
+{
+	static const char *const folder[FS_DIR_COUNT] = {
+		[FS_SERVICE] = "services", [FS_TASK] = "tasks",
+		[FS_INSTANCE] = "container_instances",
+	};
+
+	if (n->name != NULL && folder[n->dir] != NULL)
+		snprintf(out, size, "%s/%s/%s", n->cluster, folder[n->dir], n->name);
+	else if (n->cluster != NULL)
+		snprintf(out, size, "%s", n->cluster);
+	else
+		snprintf(out, size, ".ecsfs");
+}
+
+static size_t chomp(const char *, size_t);
+static void journal(const struct fs_node *, const char *, const char *, const char *,
+    const char *, const struct ecs_error *);
+
+/* A printable copy of what was written, for the journal; the caller frees it. */
+static char *
+shown_input(const char *data, size_t len)
+{
+	size_t i, n;
+	struct buf b;
+
+	len = chomp(data, len);
+	n = len > 64 ? 64 : len;
+	buf_init(&b);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			buf_printf(&b, "\\x%02x", c);
+		else
+			buf_addc(&b, (char)c);
+	}
+	if (len > n)
+		buf_printf(&b, "...(%zu bytes)", len);
+	return buf_steal(&b);
+}
+
+/* Journals a write that failed validation and sets err. */
+static int
+reject(const struct fs_node *n, const char *op, const char *data, size_t len,
+    struct ecs_error *err, const char *why)
+{
+	struct fs_journal_entry e = { .op = op, .field = n->file ? n->file->name : "-",
+	    .result = "invalid", .err = err };
+	char target[512];
+	char *shown = shown_input(data, len);
+
+	ecs_error_clear(err);
+	ecs_error_set(err, ECS_E_INVALID, "%s", why);
+	target_of(n, target, sizeof(target));
+	e.target = target;
+	e.new_value = shown;
+	fs_journal_add(&e);
+	free(shown);
+	return -1;
+}
+
+void
+fs_write_journal_setting(const struct fs_node *n, const char *old_value,
+    const char *new_value)
+{
+	journal(n, "SetDryRun", old_value, new_value, "ok", NULL);
+}
+
+int
+fs_write_reject(const struct fs_node *n, const char *data, size_t len,
+    struct ecs_error *err, const char *why)
+{
+	return reject(n, "write", data, len, err, why);
+}
+
+/* Journals the outcome of a call (or of a dry run) for a node. */
+static void
+journal(const struct fs_node *n, const char *op, const char *old_value,
+    const char *new_value, const char *result, const struct ecs_error *err)
+{
+	struct fs_journal_entry e = { .op = op, .field = n->file->name,
+	    .old_value = old_value, .new_value = new_value, .result = result, .err = err };
+	char target[512];
+
+	target_of(n, target, sizeof(target));
+	e.target = target;
+	fs_journal_add(&e);
+}
+
+/* The journal's result word for a failed call: the AWS code, else ours. */
+static const char *
+failure_word(const struct ecs_error *err)
+{
+	return err->aws_code[0] != '\0' ? err->aws_code : ecs_strerror(err->code);
+}
+
+/* Invalidates the kernel's attributes of every file of the node's folder. */
+static void
+invalidate_folder(const struct fs_node *n)
+{
+	const struct fs_file *f;
+	char target[512], path[1024];
+
+	target_of(n, target, sizeof(target));
+	for (f = fs_dirs[n->dir].files; f != NULL && f->name != NULL; f++) {
+		snprintf(path, sizeof(path), "/%s/%s", target, f->name);
+		fs_inval_queue(path);
+	}
+}
+
+/* s, or "-" when it is NULL. */
+static const char *
+or_dash(const char *s)
+{
+	return s != NULL ? s : "-";
+}
+
+/* Drops one trailing newline, as echo adds. */
+static size_t
+chomp(const char *data, size_t len)
+{
+	return len > 0 && data[len - 1] == '\n' ? len - 1 : len;
+}
+
+/* 1 when data is valid UTF-8 with no control character but tab. */
+static int
+is_text(const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data, *end = p + len;
+
+	while (p < end) {
+		size_t n, i;
+		uint32_t cp;
+
+		if (*p < 0x80) {
+			if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+				return 0;
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *p & 0x1f;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *p & 0x0f;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *p & 0x07;
+		} else {
+			return 0;
+		}
+		if ((size_t)(end - p) <= n)
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/*
+ * Parses "N", "+N" or "-N" (one trailing newline allowed): decimal digits
+ * only, at most 2^31-1. Returns 0, or -1 for anything else.
+ */
+static int
+parse_count(const char *data, size_t len, int *sign, long long *value)
+{
+	size_t i = 0;
+
+	len = chomp(data, len);
+	*sign = 0;
+	if (len > 0 && (data[0] == '+' || data[0] == '-'))
+		*sign = data[i++] == '+' ? 1 : -1;
+	if (i == len || len - i > 10)
+		return -1;
+	*value = 0;
+	for (; i < len; i++) {
+		if (data[i] < '0' || data[i] > '9')
+			return -1;
+		*value = *value * 10 + (data[i] - '0');
+	}
+	return *value <= INT32_MAX ? 0 : -1;
+}
+
+/* Sends UpdateService (unless in dry run) and settles cache, kernel and journal. */
+static int
+update_service(const struct fs_node *n, const struct ecs_service_update *u,
+    const char *old_value, const char *new_value, struct ecs_error *err)
+{
+	struct fs_ctx *ctx = n->ctx;
+	json_t *svc = NULL;
+	char deployment[128];
+
+	if (atomic_load(&ctx->dry_run)) {
+		ecs_error_clear(err);
+		journal(n, "UpdateService", old_value, new_value, "dry-run", NULL);
+		return 0;
+	}
+	if (ecs_update_service(ctx->client, n->cluster, n->name, u, &svc, err) != 0) {
+		journal(n, "UpdateService", old_value, new_value, failure_word(err), err);
+		return -1;
+	}
+	ecs_store_put(ctx->store, ECS_KIND_SERVICE, n->cluster, n->name, svc);
+	invalidate_folder(n);
+	if (u->force_new_deployment) {
+		/* The new PRIMARY deployment is what the restart made. */
+		snprintf(deployment, sizeof(deployment), "%s", or_dash(json_string_value(json_object_get(
+		    json_array_get(json_object_get(svc, "deployments"), 0), "id"))));
+		new_value = deployment;
+	}
+	journal(n, "UpdateService", old_value, new_value, "ok", err);
+	json_decref(svc);
+	return 0;
+}
+
+/* Loads the node's object, fresh or from the cache, journaling a failure. */
+static int
+current(const struct fs_node *n, const char *op, int fresh, json_t **obj,
+    struct ecs_error *err)
+{
+	int kind = fs_dirs[n->dir].obj_kind;
+	int rc = fresh ? ecs_store_fetch(n->ctx->store, kind, n->cluster, n->name, obj, err) :
+	    ecs_store_get(n->ctx->store, kind, n->cluster, n->name, obj, err);
+
+	if (rc != 0)
+		journal(n, op, NULL, NULL, failure_word(err), err);
+	return rc;
+}
+
+int
+fs_write_desired_count(const struct fs_node *n, const char *data, size_t len,
+    struct ecs_error *err)
+{
+	struct ecs_service_update u = { .desired_count = -1 };
+	char oldv[32], newv[32];
+	long long value, now, target;
+	json_t *svc;
+	int sign, rc;
+
+	if (parse_count(data, len, &sign, &value) != 0)
+		return reject(n, "UpdateService", data, len, err,
+		    "desired_count takes N, +N or -N (0 to 2147483647)");
+	/* A relative change starts from the value ECS has now, not a cached one. */
+	if (current(n, "UpdateService", sign != 0, &svc, err) != 0)
+		return -1;
+	now = json_integer_value(json_object_get(svc, "desiredCount"));
+	json_decref(svc);
+	target = sign == 0 ? value : now + sign * value;
+	if (target < 0)
+		target = 0;	/* scale_down below zero stops at zero */
+	if (target > INT32_MAX)
+		return reject(n, "UpdateService", data, len, err,
+		    "desired_count would exceed 2147483647");
+	snprintf(oldv, sizeof(oldv), "%lld", now);
+	snprintf(newv, sizeof(newv), "%lld", target);
+	u.desired_count = (long)target;
+	rc = update_service(n, &u, oldv, newv, err);
+	return rc;
+}
+
+int
+fs_write_restart(const struct fs_node *n, const char *data, size_t len,
+    struct ecs_error *err)
+{
+	struct ecs_service_update u = { .desired_count = -1, .force_new_deployment = 1 };
+	char oldv[128];
+	json_t *svc;
+
+	if (!is_text(data, chomp(data, len)))
+		return reject(n, "UpdateService", data, len, err,
+		    "restart takes a line of text (any, e.g. 1)");
+	if (current(n, "UpdateService", 0, &svc, err) != 0)
+		return -1;
+	snprintf(oldv, sizeof(oldv), "%s", or_dash(json_string_value(json_object_get(
+	    json_array_get(json_object_get(svc, "deployments"), 0), "id"))));
+	json_decref(svc);
+	return update_service(n, &u, oldv, "force-new-deployment", err);
+}
+
+int
+fs_write_stop(const struct fs_node *n, const char *data, size_t len,
+    struct ecs_error *err)
+{
+	struct fs_ctx *ctx = n->ctx;
+	char oldv[32], *reason;
+	json_t *task = NULL;
+	int rc = -1;
+
+	len = chomp(data, len);
+	if (len == 0 || len > STOP_REASON_MAX || !is_text(data, len))
+		return reject(n, "StopTask", data, len, err,
+		    "stop takes a reason: 1 to 255 characters of text on one line");
+	if (current(n, "StopTask", 0, &task, err) != 0)
+		return -1;
+	snprintf(oldv, sizeof(oldv), "%s",
+	    or_dash(json_string_value(json_object_get(task, "desiredStatus"))));
+	json_decref(task);
+	task = NULL;
+	reason = xstrndup(data, len);
+	if (atomic_load(&ctx->dry_run)) {
+		ecs_error_clear(err);
+		journal(n, "StopTask", oldv, "STOPPED", "dry-run", NULL);
+		rc = 0;
+	} else if (ecs_stop_task(ctx->client, n->cluster, n->name, reason, &task, err) != 0) {
+		journal(n, "StopTask", oldv, "STOPPED", failure_word(err), err);
+	} else {
+		ecs_store_put(ctx->store, ECS_KIND_TASK, n->cluster, n->name, task);
+		invalidate_folder(n);
+		journal(n, "StopTask", oldv, "STOPPED", "ok", err);
+		rc = 0;
+	}
+	json_decref(task);
+	free(reason);
+	return rc;
+}
+
+int
+fs_write_instance_status(const struct fs_node *n, const char *data, size_t len,
+    struct ecs_error *err)
+{
+	static const char *const states[] = { "ACTIVE", "DRAINING", NULL };
+	struct fs_ctx *ctx = n->ctx;
+	const char *want = NULL, *reason;
+	json_t *ci, *cis = NULL, *failures = NULL;
+	char oldv[32];
+	size_t i;
+	int rc = -1;
+
+	len = chomp(data, len);
+	for (i = 0; states[i] != NULL; i++)
+		if (strlen(states[i]) == len && memcmp(states[i], data, len) == 0)
+			want = states[i];
+	if (want == NULL)
+		return reject(n, "UpdateContainerInstancesState", data, len, err,
+		    "status takes ACTIVE or DRAINING");
+	if (current(n, "UpdateContainerInstancesState", 0, &ci, err) != 0)
+		return -1;
+	snprintf(oldv, sizeof(oldv), "%s", or_dash(json_string_value(json_object_get(ci, "status"))));
+	json_decref(ci);
+	if (atomic_load(&ctx->dry_run)) {
+		ecs_error_clear(err);
+		journal(n, "UpdateContainerInstancesState", oldv, want, "dry-run", NULL);
+		return 0;
+	}
+	if (ecs_update_container_instances_state(ctx->client, n->cluster, &n->name, 1, want,
+	    &cis, &failures, err) != 0) {
+		journal(n, "UpdateContainerInstancesState", oldv, want, failure_word(err), err);
+		return -1;
+	}
+	if (json_array_size(cis) == 0) {
+		reason = json_string_value(json_object_get(json_array_get(failures, 0), "reason"));
+		ecs_error_set(err, reason && strcmp(reason, "MISSING") == 0 ? ECS_E_NOTFOUND :
+		    ECS_E_INVALID, "%s", reason ? reason : "no container instance updated");
+		journal(n, "UpdateContainerInstancesState", oldv, want,
+		    reason ? reason : "failed", err);
+		goto out;
+	}
+	ecs_store_put(ctx->store, ECS_KIND_INSTANCE, n->cluster, n->name,
+	    json_array_get(cis, 0));
+	invalidate_folder(n);
+	journal(n, "UpdateContainerInstancesState", oldv, want, "ok", err);
+	rc = 0;
+out:
+	json_decref(cis);
+	json_decref(failures);
+	return rc;
+}

@@ -1,0 +1,401 @@
+"""Operating ECS through the mount: control files, dry run, journal, errors.
+
+The real daemon on a real FUSE mount, driven by shell commands; results are
+checked in the emulator's state and call counts and with the AWS CLI.
+"""
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+
+import pytest
+
+from helpers.ecsim import wait_for
+from helpers.mount import Mount
+
+MUTATING = ("UpdateService", "StopTask", "UpdateContainerInstancesState", "CreateService",
+            "DeleteService", "RunTask")
+
+DEV = "development-cluster/services"
+PROD = "production-cluster"
+REPO = os.path.join(os.path.dirname(__file__), "..")
+
+
+def mutating_calls(emulator):
+    c = emulator.calls()
+    return {a: c[a] for a in MUTATING if c.get(a)}
+
+
+def svc_state(emulator, cluster, name):
+    return emulator.state(cluster)["services"][name]
+
+
+def cli_desired(emulator, cluster, name):
+    out = emulator.aws("ecs", "describe-services", "--cluster", cluster, "--services", name)
+    return out["services"][0]["desiredCount"]
+
+
+def journal_lines(mount):
+    return mount.read(".ecsfs", "journal").splitlines()
+
+
+# -- desired_count ----------------------------------------------------------
+
+def test_scale_up_down_zero_and_back(mount, emulator):
+    f = "development-cluster/services/api/desired_count"
+    for n in (3, 1, 0, 2):
+        mount.sh("echo %d > %s" % (n, f))
+        assert mount.read(f) == "%d\n" % n  # read-your-writes, at once
+        assert cli_desired(emulator, "development-cluster", "api") == n
+    wait_for(lambda: svc_state(emulator, "development-cluster", "api")["running"] == 2,
+             timeout=20, what="api to run 2 tasks")
+    assert emulator.calls().get("UpdateService") == 4
+
+
+def test_relative_writes(mount, emulator):
+    f = "production-cluster/services/web/desired_count"
+    mount.sh("echo +3 > %s" % f)
+    assert cli_desired(emulator, PROD, "web") == 5
+    mount.sh("echo -1 > %s" % f)
+    assert cli_desired(emulator, PROD, "web") == 4
+    mount.sh("echo -100 > %s" % f)  # clamped at zero, as scale_down expects
+    assert cli_desired(emulator, PROD, "web") == 0
+    assert mount.read(f) == "0\n"
+    # Relative to ECS's value, not a cached one: change it behind the mount.
+    emulator.aws("ecs", "update-service", "--cluster", PROD, "--service", "web",
+                 "--desired-count", "7")
+    mount.sh("echo +1 > %s" % f)
+    assert cli_desired(emulator, PROD, "web") == 8
+    j = [l for l in journal_lines(mount) if "field=desired_count" in l]
+    assert "old=2 new=5 result=ok" in j[0]
+    assert "old=0 new=0" not in j[2] and "old=4 new=0 result=ok" in j[2]
+    assert "old=7 new=8 result=ok" in j[3]
+
+
+def test_size_is_right_at_once_after_a_write(mount):
+    f = "production-cluster/services/api/desired_count"
+    assert os.stat(mount.p(f)).st_size == 2
+    mount.sh("echo 12 > %s" % f)
+    assert os.stat(mount.p(f)).st_size == 3
+    r = mount.sh("wc -c < %s; cat %s" % (f, f))
+    assert r.stdout.split() == ["3", "12"]
+
+
+def test_tee_over_services_costs_one_update_each(mount, emulator):
+    emulator.reset_calls()
+    mount.sh("echo 0 | tee %s/*/desired_count > /dev/null" % DEV)
+    assert mutating_calls(emulator) == {"UpdateService": 2}
+    for s in ("api", "web"):
+        assert cli_desired(emulator, "development-cluster", s) == 0
+    emulator.reset_calls()
+    mount.sh("for s in api web; do echo 1 > %s/$s/desired_count; done" % DEV)
+    assert mutating_calls(emulator) == {"UpdateService": 2}
+
+
+def test_writes_to_different_services_run_in_parallel(emulator, mount_factory):
+    """Four background writers against a slow endpoint overlap at the emulator."""
+    emulator.faults(latency_ms=800, actions=["UpdateService"])
+    m = mount_factory()
+    m.sh("cat %s/services/*/desired_count > /dev/null" % PROD)
+    emulator.reset_calls()
+    m.sh("for s in api web worker; do echo 1 > %s/services/$s/desired_count & done; "
+         "echo 0 > %s/api/desired_count & wait" % (PROD, DEV))
+    times = sorted(e["t"] for e in emulator.log() if e["action"] == "UpdateService")
+    assert len(times) == 4
+    # Serialised, the arrivals would be >= 800 ms apart.
+    assert times[-1] - times[0] < 0.8, times
+
+
+# -- restart, stop, drain ---------------------------------------------------
+
+def test_restart_rolls_the_tasks(mount, emulator):
+    before = {t for t, v in emulator.state(PROD)["tasks"].items()
+              if v["service"] == "api" and v["desiredStatus"] == "RUNNING"}
+    old_dep = svc_state(emulator, PROD, "api")["deployments"][0]["id"]
+    mount.sh("echo 1 > %s/services/api/restart" % PROD)
+    deps = mount.read(PROD, "services", "api", "deployments").splitlines()
+    assert len(deps) == 2 and deps[0].split()[1] == "PRIMARY"
+    assert deps[0].split()[0] != old_dep
+    assert mount.read(PROD, "services", "api", "stable") == "false\n"
+    cli = emulator.aws("ecs", "describe-services", "--cluster", PROD, "--services", "api")
+    assert cli["services"][0]["deployments"][0]["id"] == deps[0].split()[0]
+    emulator.wait_steady(PROD, "api", timeout=30)
+    after = {t for t, v in emulator.state(PROD)["tasks"].items()
+             if v["service"] == "api" and v["desiredStatus"] == "RUNNING"}
+    assert len(after) == 3 and not (after & before)
+    assert mount.read(PROD, "services", "api", "restart") == ""
+    j = [l for l in journal_lines(mount) if "field=restart" in l][0]
+    assert "old=%s new=%s result=ok" % (old_dep, deps[0].split()[0]) in j
+
+
+def test_stop_replaces_the_task(mount, emulator):
+    tid = sorted(t for t, v in emulator.state(PROD)["tasks"].items()
+                 if v["service"] == "web")[0]
+    mount.sh("echo 'rotating credentials' > %s/tasks/%s/stop" % (PROD, tid))
+    assert mount.read(PROD, "tasks", tid, "desired_status") == "STOPPED\n"
+    t = emulator.state(PROD)["tasks"][tid]
+    assert t["desiredStatus"] == "STOPPED" and t["stoppedReason"] == "rotating credentials"
+    cli = emulator.aws("ecs", "describe-tasks", "--cluster", PROD, "--tasks", tid)
+    assert cli["tasks"][0]["stoppedReason"] == "rotating credentials"
+
+    def replaced():
+        running = [k for k, v in emulator.state(PROD)["tasks"].items()
+                   if v["service"] == "web" and v["lastStatus"] == "RUNNING"]
+        return len(running) == 2 and tid not in running
+    wait_for(replaced, timeout=20, what="a replacement task")
+
+
+def test_drain_moves_tasks_off_the_instance(mount, emulator):
+    st = emulator.state(PROD)
+    ci = max(st["instances"], key=lambda i: st["instances"][i]["running"])
+    assert st["instances"][ci]["running"] > 0
+    mount.sh("echo DRAINING > %s/container_instances/%s/status" % (PROD, ci))
+    assert mount.read(PROD, "container_instances", ci, "status") == "DRAINING\n"
+    cli = emulator.aws("ecs", "describe-container-instances", "--cluster", PROD,
+                       "--container-instances", ci)
+    assert cli["containerInstances"][0]["status"] == "DRAINING"
+
+    def drained():
+        s = emulator.state(PROD)
+        on = [t for t, v in s["tasks"].items()
+              if v["instance"] == ci and v["desiredStatus"] == "RUNNING"]
+        worker = [t for t, v in s["tasks"].items()
+                  if v["service"] == "worker" and v["lastStatus"] == "RUNNING"]
+        return not on and s["instances"][ci]["running"] == 0 and len(worker) == 5
+    wait_for(drained, timeout=30, what="the drain")
+    mount.sh("echo ACTIVE > %s/container_instances/%s/status" % (PROD, ci))
+    assert emulator.state(PROD)["instances"][ci]["status"] == "ACTIVE"
+
+
+# -- errors, dry run, permissions -------------------------------------------
+
+def test_access_denied_is_eacces_with_the_aws_message(mount, emulator):
+    emulator.faults(deny_actions=["UpdateService"])
+    r = mount.sh("echo 4 > %s/api/desired_count" % DEV, check=False)
+    assert r.returncode != 0 and "Permission denied" in r.stderr
+    assert cli_desired(emulator, "development-cluster", "api") == 1
+    j = journal_lines(mount)[-1]
+    assert "result=AccessDeniedException" in j
+    assert "is not authorized to perform: ecs:UpdateService" in j
+    assert "request_id=-" not in j
+    assert "is not authorized to perform: ecs:UpdateService" in mount.log()
+    assert emulator.secret_key not in mount.read(".ecsfs", "journal") + mount.log()
+
+
+def test_deleted_service_write_is_enoent(mount, emulator):
+    mount.read("development-cluster", "services", "web", "desired_count")
+    emulator.aws("ecs", "delete-service", "--cluster", "development-cluster", "--service",
+                 "web", "--force")
+    r = mount.sh("echo 2 > %s/web/desired_count" % DEV, check=False)
+    assert r.returncode != 0 and "No such file or directory" in r.stderr
+    assert "result=ServiceNotActiveException" in journal_lines(mount)[-1]
+
+
+@pytest.mark.parametrize("how", ["option", "file"])
+def test_dry_run_sends_nothing(emulator, mount_factory, how):
+    m = mount_factory(options={"dry_run": how == "option"})
+    if how == "file":
+        assert m.read(".ecsfs", "dry_run") == "0\n"
+        m.sh("echo 1 > .ecsfs/dry_run")
+    assert m.read(".ecsfs", "dry_run") == "1\n"
+    before = {c: emulator.state(c) for c in ("development-cluster", PROD)}
+    tid = sorted(emulator.state(PROD)["tasks"])[0]
+    ci = sorted(emulator.state(PROD)["instances"])[0]
+    emulator.reset_calls()
+    m.sh("echo 0 | tee %s/*/desired_count > /dev/null" % DEV)
+    m.sh("echo +2 > %s/services/api/desired_count" % PROD)
+    m.sh("echo 1 > %s/services/worker/restart" % PROD)
+    m.sh("echo bye > %s/tasks/%s/stop" % (PROD, tid))
+    m.sh("echo DRAINING > %s/container_instances/%s/status" % (PROD, ci))
+    assert mutating_calls(emulator) == {}
+    # Reads keep showing the real state.
+    assert m.read(DEV, "api", "desired_count") == "1\n"
+    assert m.read(PROD, "services", "api", "desired_count") == "3\n"
+    assert m.read(PROD, "container_instances", ci, "status") == "ACTIVE\n"
+    after = {c: emulator.state(c) for c in ("development-cluster", PROD)}
+    for c in ("development-cluster", PROD):
+        for s, v in before[c]["services"].items():
+            assert after[c]["services"][s]["desired"] == v["desired"]
+    j = [l for l in journal_lines(m) if "result=dry-run" in l]
+    assert len(j) == 6
+    assert any("target=development-cluster/services/web field=desired_count old=1 new=0" in l
+               for l in j)
+    assert any("target=production-cluster/services/api field=desired_count old=3 new=5" in l
+               for l in j)
+    assert any("field=stop old=RUNNING new=STOPPED" in l for l in j)
+    assert any("field=status old=ACTIVE new=DRAINING" in l for l in j)
+    # A missing target still fails in a dry run.
+    r = m.sh("echo 1 > %s/services/nope/desired_count" % PROD, check=False)
+    assert r.returncode != 0
+    m.sh("echo 0 > .ecsfs/dry_run")
+    m.sh("echo 2 > %s/api/desired_count" % DEV)
+    assert mutating_calls(emulator) == {"UpdateService": 1}
+
+
+def test_modes_and_owner(mount):
+    def mode(rel):
+        return stat.S_IMODE(os.stat(mount.p(rel)).st_mode)
+    assert mode(DEV + "/api/desired_count") == 0o644
+    assert mode(DEV + "/api/restart") == 0o644
+    assert mode(DEV + "/api/running_count") == 0o444
+    tid = os.listdir(mount.p(PROD, "tasks"))[0]
+    assert mode(PROD + "/tasks/%s/stop" % tid) == 0o644
+    ci = os.listdir(mount.p(PROD, "container_instances"))[0]
+    assert mode(PROD + "/container_instances/%s/status" % ci) == 0o644
+    assert os.stat(mount.p(DEV, "api", "desired_count")).st_uid == os.getuid()
+
+
+def test_other_users_get_eacces_from_the_kernel(emulator):
+    d = tempfile.mkdtemp(prefix="ecsfs-other-")
+    os.chmod(d, 0o755)
+    m = Mount(d, emulator, options={"allow_other": True}).start()
+    try:
+        emulator.reset_calls()
+        f = m.p(DEV, "api", "desired_count")
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            "sh", "-c", "cat %s && echo 5 > %s" % (f, f)],
+                           capture_output=True, text=True)
+        assert r.stdout == "1\n", r.stderr
+        assert r.returncode != 0 and "Permission denied" in r.stderr
+        assert mutating_calls(emulator) == {}
+    finally:
+        m.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_read_only_mount_gives_erofs(emulator, mount_factory):
+    m = mount_factory(options={"ro": True})
+    emulator.reset_calls()
+    for rel in (DEV + "/api/desired_count", DEV + "/api/restart", ".ecsfs/dry_run",
+                ".ecsfs/refresh"):
+        r = m.sh("echo 1 > %s" % rel, check=False)
+        assert r.returncode != 0 and "Read-only file system" in r.stderr, rel
+    assert mutating_calls(emulator) == {}
+    assert m.read(DEV, "api", "desired_count") == "1\n"
+
+
+# -- bad input ----------------------------------------------------------------
+
+COMMON_BAD = [b"", b"\n", b"-", b"+", b"abc", b"1.5", b"1e3", b"5 5", b" 5", b"5 ", b"0x10",
+              b"2147483648", b"99999999999", b"1\x002", b"\x00", b"5\n\n", b"--1", b"+-1",
+              b"\xff\xfe", b"5\r\n", b"\xd9\xa5", b"1" * 5000]
+
+BAD = {
+    "desired_count": COMMON_BAD,
+    "status": [b"", b"\n", b"draining", b"Active", b"DRAINING ", b" ACTIVE", b"INACTIVE",
+               b"DEREGISTERING", b"ACTIVE\n\n", b"DRAIN", b"DRAINING\x00", b"0", b"1",
+               b"ACTIVE,DRAINING", b"\xff", b"DRAINING" * 600],
+    "stop": [b"", b"\n", b"x" * 256, b"bad\x00nul", b"two\nlines", b"\x1b[31mred",
+             b"\xff\xfe", b"\xc0\xaf", b"\xed\xa0\x80", b"tab\x07bell", b"x" * 5000,
+             b"\r\n", b"ok\r", b"\x7f", b"\xe2\x82"],
+    "restart": [b"\x00", b"1\x00", b"\x1b", b"\xff", b"two\nlines", b"x" * 5000,
+                b"\xc3", b"bell\x07", b"\r", b"\x7f\n", b"\xf8\x88\x80\x80\x80",
+                b"a\x00b\n", b"\x01", b"\xed\xb0\x80", b"\xe0\x80\x80"],
+    "dry_run": [b"", b"2", b"yes", b"true", b"01", b"1 ", b" 1", b"-1", b"1\n\n", b"\x00",
+                b"on", b"0x1", b"1.0", b"11", b"\xff"],
+}
+
+
+def targets(emulator):
+    tid = sorted(t for t, v in emulator.state(PROD)["tasks"].items()
+                 if v["desiredStatus"] == "RUNNING")[0]
+    ci = sorted(emulator.state(PROD)["instances"])[0]
+    return {
+        "desired_count": "%s/services/api/desired_count" % PROD,
+        "status": "%s/container_instances/%s/status" % (PROD, ci),
+        "stop": "%s/tasks/%s/stop" % (PROD, tid),
+        "restart": "%s/services/api/restart" % PROD,
+        "dry_run": ".ecsfs/dry_run",
+    }
+
+
+def write_raw(path, data, offset=0):
+    """One write(2) of data at offset; returns the errno or 0."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        if offset:
+            os.pwrite(fd, data, offset)
+        else:
+            os.write(fd, data)
+        return 0
+    except OSError as e:
+        return e.errno
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_bad_input_is_einval_and_changes_nothing(mount, emulator, kind):
+    path = mount.p(targets(emulator)[kind])
+    before = emulator.state(PROD)
+    emulator.reset_calls()
+    for data in BAD[kind]:
+        if data == b"":
+            # write(2) of nothing never reaches the daemon; the shell's
+            # `printf '' > f` truncates only, which is a no-op.
+            assert write_raw(path, data) == 0
+            continue
+        assert write_raw(path, data) == 22, (kind, data)
+    # At an offset, and a command split over two writes (whose first part
+    # is not a whole command): every piece fails.
+    first, rest = {"desired_count": (b"+", b"3"), "status": (b"DRAI", b"NING"),
+                   "stop": (b"\n", b"reason"), "restart": (b"\x00", b"1"),
+                   "dry_run": (b"t", b"1")}[kind]
+    assert write_raw(path, first + rest, offset=1) == 22
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        with pytest.raises(OSError) as e:
+            os.write(fd, first)
+        assert e.value.errno == 22
+        with pytest.raises(OSError) as e:
+            os.pwrite(fd, rest, len(first))
+        assert e.value.errno == 22
+    finally:
+        os.close(fd)
+    assert mutating_calls(emulator) == {}
+    after = emulator.state(PROD)
+    assert {s: v["desired"] for s, v in after["services"].items()} == \
+        {s: v["desired"] for s, v in before["services"].items()}
+    assert {i: v["status"] for i, v in after["instances"].items()} == \
+        {i: v["status"] for i, v in before["instances"].items()}
+    assert mount.read(".ecsfs", "dry_run") == "0\n"
+    assert sum("result=invalid" in l for l in journal_lines(mount)) >= len(BAD[kind]) - 1
+    r = mount.sh("echo abc > %s" % targets(emulator)[kind], check=False) \
+        if kind not in ("stop", "restart") else None
+    if r is not None:
+        assert "Invalid argument" in r.stderr
+
+
+def test_bad_input_corpus_is_big_enough():
+    for kind, values in BAD.items():
+        assert len(set(values)) >= 15, kind
+
+
+# -- the after-hours example ------------------------------------------------
+
+def test_after_hours_script(mount, emulator, tmp_path):
+    script = os.path.join(REPO, "examples", "after-hours.sh")
+    state = tmp_path / "counts"
+    emulator.aws("ecs", "update-service", "--cluster", "development-cluster",
+                 "--service", "web", "--desired-count", "2")
+    mount.sh("echo 1 > development-cluster/refresh")
+    emulator.reset_calls()
+    r = subprocess.run([script, "down", str(mount.path), "development-cluster", str(state)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert state.read_text() == "api 1\nweb 2\n"
+    assert mutating_calls(emulator) == {"UpdateService": 2}
+    st = emulator.state("development-cluster")["services"]
+    assert st["api"]["desired"] == 0 and st["web"]["desired"] == 0
+    # A second evening run keeps the counts.
+    r = subprocess.run([script, "down", str(mount.path), "development-cluster", str(state)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and state.read_text() == "api 1\nweb 2\n"
+    r = subprocess.run([script, "up", str(mount.path), "development-cluster", str(state)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert cli_desired(emulator, "development-cluster", "api") == 1
+    assert cli_desired(emulator, "development-cluster", "web") == 2
+    wait_for(lambda: emulator.state("development-cluster")["services"]["web"]["running"] == 2,
+             timeout=20, what="web back up")
