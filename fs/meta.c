@@ -7,6 +7,7 @@
 
 #include "ecs/client.h"
 #include "fs/journal.h"
+#include "fs/wait.h"
 #include "fs/write.h"
 
 int
@@ -40,6 +41,7 @@ fs_render_stats(const struct fs_node *n, struct buf *out, struct ecs_error *err)
 	(void)err;
 	ecs_client_stats(n->ctx->client, out);
 	ecs_store_stats(n->ctx->store, out);
+	buf_printf(out, "waits_open %zu\n", fs_wait_count());
 	return 0;
 }
 

@@ -55,7 +55,7 @@ static int
 needs_obj(const struct fs_node *node, const struct fs_file *f)
 {
 	return fs_dirs[node->dir].obj_kind >= 0 && f->render != NULL &&
-	    !(f->flags & FS_F_WRITEONLY) && f != &fs_task_link;
+	    !(f->flags & (FS_F_WRITEONLY | FS_F_STREAM)) && f != &fs_task_link;
 }
 
 /* Checks that node->link is among the tasks of the node's service or instance. */
@@ -116,7 +116,7 @@ fs_node_render(struct fs_node *node, struct buf *out)
 	const struct fs_file *f = node->file;
 	int rc;
 
-	if (f == NULL || f->render == NULL || (f->flags & FS_F_WRITEONLY))
+	if (f == NULL || f->render == NULL || (f->flags & (FS_F_WRITEONLY | FS_F_STREAM)))
 		return 0;
 	if (needs_obj(node, f) && (rc = load_obj(node)) != 0)
 		return rc;

@@ -23,14 +23,16 @@
 #include "fs/log.h"
 #include "fs/inval.h"
 #include "fs/tree.h"
+#include "fs/wait.h"
 #include "fs/write.h"
 
 /* Largest write a control file takes. */
 #define FS_MAX_WRITE 4096
 
-/* An open file: its content as rendered at open(). */
+/* An open file: its content as rendered at open(), or a wait. */
 struct fs_handle {
-	struct buf	content;	/* owned; read-only after open */
+	struct buf		 content;	/* owned; read-only after open */
+	struct fs_waiter	*waiter;	/* a wait file's, or NULL */
 };
 
 /* Logs a failure that is not a plain "does not exist". */
@@ -209,7 +211,14 @@ op_open(const char *path, struct fuse_file_info *fi)
 	}
 	h = xcalloc(1, sizeof(*h));
 	buf_init(&h->content);
-	if (acc != O_WRONLY && (rc = fs_node_render(&node, &h->content)) != 0) {
+	if (node.file->flags & FS_F_STREAM) {
+		if ((rc = fs_wait_open(&node, &h->waiter)) != 0) {
+			log_failure("open", path, &node, rc);
+			free(h);
+			goto out;
+		}
+		fi->nonseekable = 1;
+	} else if (acc != O_WRONLY && (rc = fs_node_render(&node, &h->content)) != 0) {
 		log_failure("open", path, &node, rc);
 		buf_free(&h->content);
 		free(h);
@@ -229,6 +238,8 @@ op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_in
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 
 	(void)path;
+	if (h->waiter != NULL)
+		return fs_wait_read(h->waiter, buf, size);
 	if (off < 0)
 		return -EINVAL;
 	if ((size_t)off >= h->content.len)
@@ -303,6 +314,8 @@ op_release(const char *path, struct fuse_file_info *fi)
 
 	(void)path;
 	if (h != NULL) {
+		if (h->waiter != NULL)
+			fs_wait_close(h->waiter);
 		buf_free(&h->content);
 		free(h);
 	}
@@ -355,6 +368,7 @@ op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->negative_timeout = 1.0;
 	cfg->use_ino = 0;
 	fs_inval_start(fuse_get_context()->fuse);
+	fs_wait_start(fuse_get_context()->private_data);
 	return fuse_get_context()->private_data;
 }
 
@@ -362,6 +376,7 @@ static void
 op_destroy(void *private_data)
 {
 	(void)private_data;
+	fs_wait_stop();
 	fs_inval_stop();
 }
 

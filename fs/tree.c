@@ -48,6 +48,7 @@ static const struct fs_file service_files[] = {
 	{ "events", RO, 0, NULL, fs_render_events, NULL },
 	{ "restart", RW, FS_F_WRITEONLY, NULL, NULL, fs_write_restart },
 	{ "stable", RO, 0, NULL, fs_render_stable, NULL },
+	{ "wait", RO, FS_F_UNLISTED | FS_F_STREAM, NULL, NULL, NULL },
 	{ "service.json", RO, 0, NULL, fs_render_json, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
@@ -77,6 +78,7 @@ static const struct fs_file instance_files[] = {
 	{ "running_tasks_count", RO, 0, "runningTasksCount", fs_render_field, NULL },
 	{ "pending_tasks_count", RO, 0, "pendingTasksCount", fs_render_field, NULL },
 	{ "container_instance.json", RO, 0, NULL, fs_render_json, NULL },
+	{ "wait", RO, FS_F_UNLISTED | FS_F_STREAM, NULL, NULL, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 

@@ -1,0 +1,457 @@
+/*
+ * Blocking wait files (DESIGN §5): services/S/wait blocks until the
+ * service is stable, container_instances/I/wait until a draining instance
+ * runs no task. Each open wait file is a waiter; one poller thread polls
+ * every waiter on -o wait_interval, independent of the cache TTL, batching
+ * the waiters of one kind and cluster into as few Describe calls as the
+ * batch limits allow, and appends one progress line per poll to each
+ * waiter's output. A reader blocks in read() until there is output or an
+ * end (stable: EOF; failure: EIO; wait_timeout: ETIMEDOUT), and gives up
+ * at once when its request is interrupted (Ctrl-C).
+ */
+#define FUSE_USE_VERSION 312
+#include "fs/wait.h"
+
+#include <errno.h>
+#include <fuse.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ecs/xmalloc.h"
+#include "fs/errmap.h"
+#include "fs/log.h"
+#include "fs/tree.h"
+
+/* Waiters opened within this long of each other share their first poll. */
+#define GATHER_MS 50
+/* A waiter due within this share of the interval is polled with the others. */
+#define COALESCE_DIV 5
+/* How often a blocked reader checks for an interrupt. */
+#define INTERRUPT_CHECK_MS 100
+
+struct fs_waiter {
+	struct fs_waiter	*next;		/* protected by wait_lock */
+	enum ecs_kind		 kind;		/* ECS_KIND_SERVICE or ECS_KIND_INSTANCE */
+	char			*cluster;
+	char			*name;
+	uint64_t		 deadline;	/* monotonic ms */
+	uint64_t		 due;		/* next poll; protected by wait_lock */
+	struct buf		 out;		/* protected by wait_lock */
+	size_t			 consumed;	/* protected by wait_lock */
+	int			 done;		/* protected by wait_lock */
+	int			 error;		/* negative errno once done with a failure */
+	int			 error_told;	/* the error was returned to the reader */
+	char			 why[160];	/* the progress of the last poll; protected */
+};
+
+static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wait_cond = PTHREAD_COND_INITIALIZER;	/* readers */
+static pthread_cond_t poll_cond = PTHREAD_COND_INITIALIZER;	/* the poller */
+static struct fs_waiter *waiters;	/* protected by wait_lock */
+static int poller_running;		/* protected by wait_lock */
+static int poller_started;		/* set before and after the thread only */
+static pthread_t poller_thread;
+static struct fs_ctx *wait_ctx;		/* set before the thread starts */
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Appends "TIME NAME " to a waiter's output. Called with wait_lock held. */
+static void
+line_start(struct fs_waiter *w)
+{
+	char when[32];
+	struct tm tm;
+	time_t t = time(NULL);
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	buf_printf(&w->out, "%s %s ", when, w->name);
+}
+
+/* Ends a waiter: a last line and the result. Called with wait_lock held. */
+static void
+finish(struct fs_waiter *w, int error, const char *fmt, const char *arg)
+{
+	line_start(w);
+	buf_printf(&w->out, fmt, arg);
+	buf_addc(&w->out, '\n');
+	w->done = 1;
+	w->error = error;
+}
+
+/* The deployment whose rollout failed, or NULL. */
+static json_t *
+failed_deployment(json_t *svc)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(svc, "deployments"), i, d) {
+		const char *r = json_string_value(json_object_get(d, "rolloutState"));
+
+		if (r != NULL && strcmp(r, "FAILED") == 0)
+			return d;
+	}
+	return NULL;
+}
+
+/* Applies one polled Service object to a waiter. Called with wait_lock held. */
+static void
+update_service(struct fs_waiter *w, json_t *svc)
+{
+	json_t *deps = json_object_get(svc, "deployments"), *bad;
+	const char *status = json_string_value(json_object_get(svc, "status"));
+	const char *rollout = json_string_value(json_object_get(json_array_get(deps, 0),
+	    "rolloutState"));
+	const char *reason;
+
+	snprintf(w->why, sizeof(w->why), "desired=%lld running=%lld pending=%lld "
+	    "deployments=%zu rollout=%s",
+	    (long long)json_integer_value(json_object_get(svc, "desiredCount")),
+	    (long long)json_integer_value(json_object_get(svc, "runningCount")),
+	    (long long)json_integer_value(json_object_get(svc, "pendingCount")),
+	    json_array_size(deps), rollout ? rollout : "-");
+	line_start(w);
+	buf_printf(&w->out, "%s\n", w->why);
+	if (status != NULL && strcmp(status, "ACTIVE") != 0) {
+		finish(w, -EIO, "failed: the service is %s", status);
+	} else if ((bad = failed_deployment(svc)) != NULL) {
+		reason = json_string_value(json_object_get(bad, "rolloutStateReason"));
+		finish(w, -EIO, "failed: rollout FAILED: %s", reason ? reason : "-");
+	} else if (fs_service_is_stable(svc)) {
+		finish(w, 0, "%s", "stable");
+	}
+}
+
+/* Applies one polled ContainerInstance object to a waiter. Called with wait_lock held. */
+static void
+update_instance(struct fs_waiter *w, json_t *ci)
+{
+	const char *status = json_string_value(json_object_get(ci, "status"));
+	long long running = json_integer_value(json_object_get(ci, "runningTasksCount"));
+	long long pending = json_integer_value(json_object_get(ci, "pendingTasksCount"));
+
+	snprintf(w->why, sizeof(w->why), "status=%s running=%lld pending=%lld",
+	    status ? status : "-", running, pending);
+	line_start(w);
+	buf_printf(&w->out, "%s\n", w->why);
+	if (status == NULL || strcmp(status, "DRAINING") != 0)
+		finish(w, -EIO, "failed: the instance is %s, not DRAINING", status ? status : "-");
+	else if (running == 0 && pending == 0)
+		finish(w, 0, "%s", "drained");
+}
+
+/* The name of a polled object. */
+static const char *
+polled_name(enum ecs_kind kind, json_t *o)
+{
+	const char *v = json_string_value(json_object_get(o, kind == ECS_KIND_SERVICE ?
+	    "serviceName" : "containerInstanceArn"));
+	const char *slash = v ? strrchr(v, '/') : NULL;
+
+	return slash ? slash + 1 : v;
+}
+
+/* One group of due waiters: same kind and cluster, distinct names. */
+struct group {
+	enum ecs_kind	 kind;
+	char		*cluster;
+	char		**names;
+	size_t		 n;
+};
+
+/*
+ * Collects the due waiters into groups, marks them polled, and ends the
+ * ones past their deadline. Called with wait_lock held; the caller frees.
+ */
+static size_t
+collect(struct group **out, uint64_t now, long interval)
+{
+	struct group *g = NULL;
+	struct fs_waiter *w;
+	size_t ng = 0, i, j;
+
+	for (w = waiters; w != NULL; w = w->next) {
+		if (w->done || w->due > now + (uint64_t)interval / COALESCE_DIV)
+			continue;
+		if (now >= w->deadline) {
+			char secs[32];
+
+			snprintf(secs, sizeof(secs), "%llu",
+			    (unsigned long long)(wait_ctx->opts.wait_timeout_ms / 1000));
+			finish(w, -ETIMEDOUT, "timeout after %ss", secs);
+			continue;
+		}
+		w->due = now + (uint64_t)interval;
+		for (i = 0; i < ng; i++)
+			if (g[i].kind == w->kind && strcmp(g[i].cluster, w->cluster) == 0)
+				break;
+		if (i == ng) {
+			g = xrealloc(g, (ng + 1) * sizeof(*g));
+			memset(&g[ng], 0, sizeof(g[ng]));
+			g[ng].kind = w->kind;
+			g[ng].cluster = xstrdup(w->cluster);
+			ng++;
+		}
+		for (j = 0; j < g[i].n; j++)
+			if (strcmp(g[i].names[j], w->name) == 0)
+				break;
+		if (j == g[i].n) {
+			g[i].names = xrealloc(g[i].names, (g[i].n + 1) * sizeof(char *));
+			g[i].names[g[i].n++] = xstrdup(w->name);
+		}
+	}
+	*out = g;
+	return ng;
+}
+
+/* Polls one group and feeds the results to its waiters. Takes wait_lock itself. */
+static void
+poll_group(struct group *g)
+{
+	struct ecs_error err;
+	struct fs_waiter *w;
+	json_t *objs = NULL, *o;
+	size_t i;
+	int rc;
+
+	rc = ecs_store_fetch_many(wait_ctx->store, g->kind, g->cluster,
+	    (const char *const *)g->names, g->n, &objs, &err);
+	pthread_mutex_lock(&wait_lock);
+	for (w = waiters; w != NULL; w = w->next) {
+		if (w->done || w->kind != g->kind || strcmp(w->cluster, g->cluster) != 0)
+			continue;
+		if (rc != 0) {
+			if (err.code == ECS_E_NOTFOUND) {
+				finish(w, -ENOENT, "failed: %s", err.message);
+			} else {
+				line_start(w);
+				buf_printf(&w->out, "poll failed (%s), still waiting\n",
+				    ecs_strerror(err.code));
+			}
+			continue;
+		}
+		json_array_foreach(objs, i, o) {
+			const char *name = polled_name(g->kind, o);
+
+			if (name == NULL || strcmp(name, w->name) != 0)
+				continue;
+			if (g->kind == ECS_KIND_SERVICE)
+				update_service(w, o);
+			else
+				update_instance(w, o);
+			break;
+		}
+		if (i == json_array_size(objs) && !w->done) {
+			for (i = 0; i < g->n; i++)
+				if (strcmp(g->names[i], w->name) == 0)
+					finish(w, -ENOENT, "failed: %s no longer exists", w->name);
+		}
+	}
+	pthread_cond_broadcast(&wait_cond);
+	pthread_mutex_unlock(&wait_lock);
+	if (rc != 0 && err.code != ECS_E_NOTFOUND)
+		fs_log_warn("wait: polling %s: %s: %s", g->cluster, ecs_strerror(err.code),
+		    err.message);
+	json_decref(objs);
+}
+
+/* The earliest due time of any waiter, or 0 when there is none. Lock held. */
+static uint64_t
+earliest_due(void)
+{
+	struct fs_waiter *w;
+	uint64_t t = 0;
+
+	for (w = waiters; w != NULL; w = w->next)
+		if (!w->done && (t == 0 || w->due < t))
+			t = w->due;
+	return t;
+}
+
+static void *
+poller_main(void *arg)
+{
+	long interval = wait_ctx->opts.wait_interval_ms > 0 ?
+	    wait_ctx->opts.wait_interval_ms : 1000;
+	struct group *g;
+	struct timespec ts;
+	uint64_t due, now;
+	size_t ng, i, j;
+
+	(void)arg;
+	pthread_mutex_lock(&wait_lock);
+	while (poller_running) {
+		due = earliest_due();
+		now = now_ms();
+		if (due == 0 || due > now) {
+			if (due == 0) {
+				pthread_cond_wait(&poll_cond, &wait_lock);
+			} else {
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_sec += (time_t)((due - now) / 1000);
+				ts.tv_nsec += (long)((due - now) % 1000) * 1000000;
+				if (ts.tv_nsec >= 1000000000) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000;
+				}
+				pthread_cond_timedwait(&poll_cond, &wait_lock, &ts);
+			}
+			continue;
+		}
+		ng = collect(&g, now, interval);
+		pthread_cond_broadcast(&wait_cond);
+		pthread_mutex_unlock(&wait_lock);
+		for (i = 0; i < ng; i++) {
+			poll_group(&g[i]);
+			for (j = 0; j < g[i].n; j++)
+				free(g[i].names[j]);
+			free(g[i].names);
+			free(g[i].cluster);
+		}
+		free(g);
+		pthread_mutex_lock(&wait_lock);
+	}
+	pthread_mutex_unlock(&wait_lock);
+	return NULL;
+}
+
+void
+fs_wait_start(struct fs_ctx *ctx)
+{
+	wait_ctx = ctx;
+	poller_running = 1;
+	if (pthread_create(&poller_thread, NULL, poller_main, NULL) == 0)
+		poller_started = 1;
+}
+
+void
+fs_wait_stop(void)
+{
+	if (!poller_started)
+		return;
+	pthread_mutex_lock(&wait_lock);
+	poller_running = 0;
+	pthread_cond_broadcast(&poll_cond);
+	pthread_mutex_unlock(&wait_lock);
+	pthread_join(poller_thread, NULL);
+	poller_started = 0;
+}
+
+int
+fs_wait_open(struct fs_node *node, struct fs_waiter **out)
+{
+	struct fs_waiter *w;
+	json_t *obj = NULL;
+	const char *status;
+	uint64_t now = now_ms();
+
+	*out = NULL;
+	if (!poller_started)
+		return -EIO;
+	if (node->dir == FS_INSTANCE) {
+		/* Only a draining instance has a drain to wait for. */
+		if (ecs_store_fetch(node->ctx->store, ECS_KIND_INSTANCE, node->cluster,
+		    node->name, &obj, &node->err) != 0)
+			return -fs_errno(node->err.code);
+		status = json_string_value(json_object_get(obj, "status"));
+		if (status == NULL || strcmp(status, "DRAINING") != 0) {
+			json_decref(obj);
+			return -EINVAL;
+		}
+		json_decref(obj);
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->kind = node->dir == FS_INSTANCE ? ECS_KIND_INSTANCE : ECS_KIND_SERVICE;
+	w->cluster = xstrdup(node->cluster);
+	w->name = xstrdup(node->name);
+	w->deadline = now + (uint64_t)node->ctx->opts.wait_timeout_ms;
+	w->due = now + GATHER_MS;
+	buf_init(&w->out);
+	pthread_mutex_lock(&wait_lock);
+	w->next = waiters;
+	waiters = w;
+	pthread_cond_signal(&poll_cond);
+	pthread_mutex_unlock(&wait_lock);
+	*out = w;
+	return 0;
+}
+
+int
+fs_wait_read(struct fs_waiter *w, char *buf, size_t size)
+{
+	struct timespec ts;
+	size_t n;
+	int rc;
+
+	pthread_mutex_lock(&wait_lock);
+	while (w->consumed == w->out.len && !w->done) {
+		if (fuse_interrupted()) {
+			pthread_mutex_unlock(&wait_lock);
+			return -EINTR;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += INTERRUPT_CHECK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&wait_cond, &wait_lock, &ts);
+	}
+	if (w->consumed < w->out.len) {
+		n = w->out.len - w->consumed;
+		if (n > size)
+			n = size;
+		memcpy(buf, w->out.data + w->consumed, n);
+		w->consumed += n;
+		rc = (int)n;
+	} else if (w->error != 0 && !w->error_told) {
+		w->error_told = 1;
+		rc = w->error;
+	} else {
+		rc = 0;
+	}
+	pthread_mutex_unlock(&wait_lock);
+	return rc;
+}
+
+void
+fs_wait_close(struct fs_waiter *w)
+{
+	struct fs_waiter **pp;
+
+	pthread_mutex_lock(&wait_lock);
+	for (pp = &waiters; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&wait_lock);
+	buf_free(&w->out);
+	free(w->cluster);
+	free(w->name);
+	free(w);
+}
+
+size_t
+fs_wait_count(void)
+{
+	struct fs_waiter *w;
+	size_t n = 0;
+
+	pthread_mutex_lock(&wait_lock);
+	for (w = waiters; w != NULL; w = w->next)
+		n++;
+	pthread_mutex_unlock(&wait_lock);
+	return n;
+}
