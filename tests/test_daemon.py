@@ -3,6 +3,7 @@ signals."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 
@@ -147,3 +148,44 @@ def test_foreground_logs_to_stderr(tmp_path, emulator):
     finally:
         m.stop()
     assert "unmounted" in m.log()
+
+
+def test_background_daemon_logs_to_syslog(tmp_path, emulator):
+    """Without -f the daemon detaches and logs to syslog (/dev/log)."""
+    sock_path = tmp_path / "log.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(sock_path))
+    sock.settimeout(10)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    # In a private mount namespace /dev/log is our socket, whether or not
+    # the machine runs a syslog daemon.
+    script = f"""
+set -e
+created=
+[ -e /dev/log ] || {{ touch /dev/log; created=1; }}
+mount --bind {sock_path} /dev/log
+{binary()} -o region=us-east-1 {mnt}
+echo 5 > {mnt}/development-cluster/services/api/desired_count
+fusermount3 -u {mnt}
+sleep 0.5
+umount /dev/log
+[ -z "$created" ] || rm -f /dev/log
+"""
+    r = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script],
+                       env=emulator.env(), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "" and r.stdout == ""
+    lines = []
+    while True:
+        try:
+            lines.append(sock.recv(65536).decode())
+        except socket.timeout:
+            break
+        if any("unmounted" in l for l in lines):
+            break
+    sock.close()
+    text = "\n".join(lines)
+    assert re.search(r"ecsfs\[\d+\]: mounted ", text), text
+    assert "journal: " in text and "field=desired_count old=1 new=5 result=ok" in text
+    assert emulator.secret_key not in text
