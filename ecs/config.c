@@ -91,9 +91,8 @@ config_read(const char *path, struct ini **out, struct ecs_error *err)
 	return -1;
 }
 
-/* The config file's section for the active profile; a new string. */
-static char *
-config_section(const struct ecs_config *cfg)
+char *
+ecs_config_profile_section(const struct ecs_config *cfg)
 {
 	char *s = xasprintf("profile %s", cfg->profile);
 
@@ -114,7 +113,7 @@ ecs_config_profile_get(const struct ecs_config *cfg, const char *key)
 
 	if (cfg->config_ini == NULL || cfg->profile == NULL)
 		return NULL;
-	section = config_section(cfg);
+	section = ecs_config_profile_section(cfg);
 	v = ini_get(cfg->config_ini, section, key);
 	free(section);
 	return v;
@@ -338,7 +337,7 @@ config_profile(struct ecs_config *cfg, const struct ecs_config_overrides *ov,
 	}
 	if (cfg->profile_explicit == ECS_PROFILE_DEFAULT)
 		return 0;
-	section = config_section(cfg);
+	section = ecs_config_profile_section(cfg);
 	found = ini_has_section(cfg->config_ini, section) ||
 	    ini_has_section(cfg->credentials_ini, cfg->profile);
 	free(section);

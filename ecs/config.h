@@ -64,6 +64,12 @@ struct ecs_config {
  */
 int ecs_config_load(const struct ecs_config_overrides *ov, struct ecs_config *cfg,
     struct ecs_error *err);
+/*
+ * The config file's section of the active profile: "profile NAME", or
+ * "default" for the default profile unless [profile default] exists.
+ * The caller frees it.
+ */
+char *ecs_config_profile_section(const struct ecs_config *cfg);
 /* The value of key in the active profile of the config file, or NULL (borrowed). */
 const char *ecs_config_profile_get(const struct ecs_config *cfg, const char *key);
 void ecs_config_free(struct ecs_config *cfg);

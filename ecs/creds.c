@@ -407,20 +407,6 @@ creds_load(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 	return -1;
 }
 
-/* The config file's section of the active profile; a new string. */
-static char *
-creds_config_section(const struct ecs_config *cfg)
-{
-	char *s = xasprintf("profile %s", cfg->profile);
-
-	if (strcmp(cfg->profile, "default") == 0 &&
-	    !ini_has_section(cfg->config_ini, s)) {
-		free(s);
-		s = xstrdup("default");
-	}
-	return s;
-}
-
 /* The value of key in the active profile: the credentials file, then the config file. */
 static const char *
 creds_profile_get(const struct ecs_config *cfg, const char *section,
@@ -492,7 +478,7 @@ creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 	if (cfg->ca_bundle != NULL)
 		p->ca_bundle = xstrdup(cfg->ca_bundle);
 	buf_init(&looked);
-	section = creds_config_section(cfg);
+	section = ecs_config_profile_section(cfg);
 
 	if (cfg->profile_explicit == ECS_PROFILE_OPTION)
 		buf_adds(&looked, "environment (skipped for -o profile)");
