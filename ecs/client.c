@@ -1,9 +1,13 @@
 /*
  * One ECS API call over JSON 1.1: the request is encoded, signed and
- * sent, and the response parsed; throttling, 5xx and transport errors are
- * retried with capped exponential backoff and full jitter within the
- * call's time budget. The client also keeps the figures behind
- * ecs_client_stats().
+ * sent, and the response parsed. Every attempt first takes a token of its
+ * throttling category from the pacer (ecs/pace.c), which spaces requests
+ * to ECS's rates and slows down after a ThrottlingException; a throttled
+ * attempt is retried through the pacer for as long as max_throttle_wait
+ * allows, 5xx and transport errors with capped exponential backoff and
+ * full jitter up to max_attempts, all within the call's time budget (time
+ * spent waiting for tokens does not count against it). The client also
+ * keeps the figures behind ecs_client_stats().
  */
 #include "ecs/client.h"
 
@@ -25,6 +29,7 @@
 #include "ecs/creds.h"
 #include "ecs/http.h"
 #include "ecs/ops.h"
+#include "ecs/pace.h"
 #include "ecs/sigv4.h"
 #include "ecs/xmalloc.h"
 
@@ -35,9 +40,8 @@
 #define ECS_TARGET_PREFIX	"AmazonEC2ContainerServiceV20141113."
 #define ECS_CONTENT_TYPE	"application/x-amz-json-1.1"
 
-/* Backoff: the ceiling doubles from the base per retry up to the cap. */
+/* Backoff after 5xx and transport errors: doubling per retry, up to the cap. */
 #define BACKOFF_BASE_MS		50
-#define BACKOFF_THROTTLE_MS	100
 #define BACKOFF_CAP_MS		2000
 /* An attempt is not started with less time than this left. */
 #define ATTEMPT_MIN_MS		20
@@ -72,6 +76,7 @@ struct ecs_client {
 	char			*host;		/* the Host header value */
 	char			*path;		/* the request path, for signing */
 	size_t			 nops;
+	struct pace		*pace;		/* thread-safe itself */
 	pthread_mutex_t		 lock;
 	struct client_stats	 st;		/* protected by lock */
 };
@@ -144,9 +149,9 @@ jitter(uint64_t n)
 
 /* The full-jitter backoff before retry number retry (1 for the first). */
 static int64_t
-backoff_ms(int retry, int throttled)
+backoff_ms(int retry)
 {
-	uint64_t ceiling = throttled ? BACKOFF_THROTTLE_MS : BACKOFF_BASE_MS;
+	uint64_t ceiling = BACKOFF_BASE_MS;
 	int i;
 
 	for (i = 1; i < retry && ceiling < BACKOFF_CAP_MS; i++)
@@ -204,11 +209,40 @@ fail:
 	return rc;
 }
 
+/* Fills pc with the rate of every category: cfg's overrides, else ECS's. */
+static int
+pace_config_from(const struct ecs_config *cfg, struct pace_config *pc,
+    struct ecs_error *err)
+{
+	int i;
+
+	memset(pc, 0, sizeof(*pc));
+	pc->slack_us = PACE_SLACK_US;
+	for (i = 0; i < ECS_CAT_COUNT; i++) {
+		pc->rate[i] = pace_default_rate((enum ecs_category)i);
+		if (i != ECS_CAT_OTHER && cfg->rate[i] != NULL &&
+		    pace_parse_rate((enum ecs_category)i, cfg->rate[i], &pc->rate[i],
+		    err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+ecs_client_validate(const struct ecs_config *cfg, struct ecs_error *err)
+{
+	struct pace_config pc;
+
+	ecs_error_clear(err);
+	return pace_config_from(cfg, &pc, err);
+}
+
 struct ecs_client *
 ecs_client_new(const struct ecs_config *cfg, struct creds_provider *creds)
 {
 	struct ecs_client *c;
 	struct ecs_error err;
+	struct pace_config pc;
 
 	c = xcalloc(1, sizeof(*c));
 	c->cfg = cfg;
@@ -220,6 +254,9 @@ ecs_client_new(const struct ecs_config *cfg, struct creds_provider *creds)
 	ecs_error_clear(&err);
 	if (cfg->endpoint == NULL || parse_endpoint(c, cfg->endpoint, &err) != 0)
 		goto fail;
+	if (pace_config_from(cfg, &pc, &err) != 0)
+		goto fail;
+	c->pace = pace_new(&pc);
 	if ((c->http = http_pool_new(cfg->ca_bundle)) == NULL)
 		goto fail;
 	return c;
@@ -236,6 +273,7 @@ ecs_client_free(struct ecs_client *c)
 	if (c == NULL)
 		return;
 	http_pool_free(c->http);
+	pace_free(c->pace);
 	for (i = 0; i < c->st.nother; i++)
 		free(c->st.other[i].name);
 	free(c->st.other);
@@ -329,6 +367,7 @@ ecs_client_stats(struct ecs_client *c, struct buf *out)
 		    (unsigned long long)c->st.cat_errors[k]);
 	}
 	pthread_mutex_unlock(&c->lock);
+	pace_stats(c->pace, out);
 }
 
 /*
@@ -472,11 +511,16 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
     struct ecs_error *err)
 {
 	const struct ecs_op *e = ecs_op_find(op);
+	enum ecs_category cat = e != NULL ? e->category : ECS_CAT_OTHER;
 	struct http_response hr;
+	struct pace_ticket ticket;
 	struct ecs_error last;
 	char *body = NULL, *target = NULL;
 	int64_t start, deadline, left, delay;
-	int max_attempts, n = 0, refreshed = 0, throttled, retry = 0, sent;
+	uint64_t throttle_until, token_wait;
+	long throttle_wait_ms;
+	int max_attempts, n = 0, failures = 0, nthrottled = 0, refreshed = 0;
+	int throttled, retry = 0, sent;
 	int rc = -1;
 
 	*resp = NULL;
@@ -487,6 +531,9 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 	start = now_ms();
 	deadline = start + (c->cfg->timeout_ms > 0 ? c->cfg->timeout_ms : 15000);
 	max_attempts = c->cfg->max_attempts > 0 ? c->cfg->max_attempts : 1;
+	throttle_wait_ms = c->cfg->max_throttle_wait_ms > 0 ?
+	    c->cfg->max_throttle_wait_ms : 60000;
+	throttle_until = pace_now(c->pace) + (uint64_t)throttle_wait_ms * 1000;
 
 	if (op == NULL || *op == '\0' || strpbrk(op, " \t\r\n:") != NULL) {
 		ecs_error_set(err, ECS_E_INVALID, "bad operation name");
@@ -504,6 +551,10 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 		left = deadline - now_ms();
 		if (n > 0 && left < ATTEMPT_MIN_MS)
 			goto budget;
+		/* Every attempt waits its turn; the wait is not part of the budget. */
+		if (pace_acquire(c->pace, cat, throttle_until, &ticket, &token_wait) != 0)
+			goto busy;
+		deadline += (int64_t)(ticket.waited_us / 1000);
 		n++;
 		http_response_free(&hr);
 		sent = attempt(c, target, body, strlen(body), deadline, &hr, &last);
@@ -533,6 +584,7 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 			    hr.error_type, hr.request_id, &last);
 			throttled = last.code == ECS_E_THROTTLED;
 			count_request(c, op, e, retry, throttled);
+			pace_feedback(c->pace, &ticket, throttled);
 			if (strcmp(last.aws_code, "ExpiredTokenException") == 0 ||
 			    strcmp(last.aws_code, "ExpiredToken") == 0) {
 				/* One fresh set of credentials, then it is final. */
@@ -550,21 +602,46 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 				goto done;
 			}
 		}
-		/* Retryable: throttled, 5xx, or no response at all. */
-		if (n >= max_attempts) {
+		retry = 1;
+		/*
+		 * Throttled: the pacer has emptied the bucket and slowed down,
+		 * so the next token is the backoff; the retry is bounded by
+		 * max_throttle_wait, not by max_attempts (unless that is 1,
+		 * which means no retry at all, as in the AWS SDKs).
+		 */
+		if (throttled) {
+			nthrottled++;
+			if (max_attempts > 1)
+				continue;
+			*err = last;
+			goto done;
+		}
+		/* 5xx or no response at all. */
+		if (++failures >= max_attempts) {
 			*err = last;
 			if (n > 1)
 				note(err, " (after %d attempts in %ld ms)", n,
 				    (long)(now_ms() - start));
 			goto done;
 		}
-		delay = backoff_ms(n, throttled);
+		delay = backoff_ms(failures);
 		if (now_ms() + delay + ATTEMPT_MIN_MS > deadline)
 			goto budget;
 		sleep_ms(delay);
-		retry = 1;
 	}
 
+busy:
+	/* The next token is further away than max_throttle_wait allows. */
+	pace_note_busy(c->pace, cat);
+	*err = last;
+	err->code = ECS_E_BUSY;
+	if (n == 0)
+		ecs_error_set(err, ECS_E_BUSY, "%s: client-side rate limit", op);
+	note(err, " (%s: next token in %llu ms, beyond max_throttle_wait %ld ms; "
+	    "%d attempt%s, %d throttled, in %ld ms)", ecs_category_name(cat),
+	    (unsigned long long)(token_wait / 1000), throttle_wait_ms, n,
+	    n == 1 ? "" : "s", nthrottled, (long)(now_ms() - start));
+	goto done;
 budget:
 	/* The budget ran out: the last error says more than "timed out". */
 	*err = last;

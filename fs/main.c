@@ -69,12 +69,15 @@ ctx_setup(struct fs_ctx *ctx)
 	};
 	struct ecs_error err;
 
-	if (ecs_config_load(&ov, &ctx->cfg, &err) != 0) {
+	if (ecs_config_load(&ov, &ctx->cfg, &err) != 0 ||
+	    ecs_client_validate(&ctx->cfg, &err) != 0) {
 		fprintf(stderr, "ecsfs: %s\n", err.message);
+		ecs_config_free(&ctx->cfg);
 		return -1;
 	}
 	if ((ctx->creds = creds_provider_new(&ctx->cfg, &err)) == NULL) {
 		fprintf(stderr, "ecsfs: %s\n", err.message);
+		ecs_config_free(&ctx->cfg);
 		return -1;
 	}
 	ctx->client = ecs_client_new(&ctx->cfg, ctx->creds);

@@ -194,7 +194,8 @@ usage(void)
 	const struct command *cmd;
 
 	fprintf(stderr, "usage: ecscall [-r region] [-e endpoint] [-p profile] "
-	    "[-t timeout_ms] [-c connect_timeout_ms] [-a max_attempts] [--stats] "
+	    "[-t timeout_ms] [-c connect_timeout_ms] [-a max_attempts] "
+	    "[-w max_throttle_wait_ms] [--stats] "
 	    "OP [JSON]\n");
 	for (cmd = commands; cmd->name != NULL; cmd++)
 		fprintf(stderr, "       ecscall [options] %s %s\n", cmd->name,
@@ -273,7 +274,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&ov, 0, sizeof(ov));
 	memset(&cfg, 0, sizeof(cfg));
-	while ((ch = getopt_long(argc, argv, "+r:e:p:t:c:a:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+r:e:p:t:c:a:w:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			ov.region = optarg;
@@ -292,6 +293,9 @@ main(int argc, char **argv)
 			break;
 		case 'a':
 			ov.max_attempts = (int)number(optarg, "max attempts");
+			break;
+		case 'w':
+			ov.max_throttle_wait_ms = number(optarg, "max throttle wait");
 			break;
 		case 'S':
 			stats = 1;

@@ -332,12 +332,25 @@ def test_one_attempt_fails_at_once(emulator):
     assert r.elapsed < 2
     assert emulator.calls() == {"ListClusters": 1}
 
+    # Server errors and connection errors are bounded by max_attempts ...
+    emulator.faults(error_5xx_probability=1.0)
     emulator.reset_calls()
     r = run(emulator, "-a", "3", "list-clusters",
         env=emulator.env(AWS_MAX_ATTEMPTS=1))
     assert r.returncode == 1
     assert "after 3 attempts" in r.stderr
     assert emulator.calls() == {"ListClusters": 3}
+
+    # ... throttling, paced, by the time a token may be waited for: the call
+    # fails with busy (EAGAIN in the mount) once the wait would pass it.
+    emulator.faults(throttle_probability=1.0)
+    emulator.reset_calls()
+    r = run(emulator, "-a", "3", "-w", "1500", "list-clusters",
+        env=emulator.env(AWS_MAX_ATTEMPTS=1))
+    assert r.returncode == 1
+    assert r.stderr.startswith("ecscall: busy"), r.stderr
+    assert r.elapsed < 5
+    assert emulator.calls()["ListClusters"] >= 3
 
 
 def test_client_errors_are_not_retried(emulator):
