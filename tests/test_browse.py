@@ -169,6 +169,8 @@ def test_every_file_reads_the_same_every_way(mount, tmp_path):
     """cat, head -c, wc -c, stat, cp, tail, Python read and jq all agree."""
     files = mount.sh("find . -type f | sort").stdout.split()
     assert len(files) > 100
+    # .ecsfs/stats counts the very reads below, so it differs between reads.
+    files.remove("./.ecsfs/stats")
     for rel in files:
         p = mount.p(rel)
         whole = subprocess.run(["cat", p], capture_output=True, check=True).stdout
