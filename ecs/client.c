@@ -25,6 +25,7 @@
 
 #include <curl/curl.h>
 
+#include "ecs/clock.h"
 #include "ecs/config.h"
 #include "ecs/creds.h"
 #include "ecs/http.h"
@@ -100,16 +101,6 @@ static const char *const code_keys[NCODES] = {
 	[ECS_E_INTERNAL] = "internal",
 };
 
-/* Milliseconds on the monotonic clock. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleeps ms milliseconds, resuming after signals. */
 static void
 sleep_ms(int64_t ms)
@@ -134,7 +125,7 @@ jitter(uint64_t n)
 	if (state == 0) {
 		if (getrandom(&state, sizeof(state), GRND_NONBLOCK) !=
 		    (ssize_t)sizeof(state))
-			state = (uint64_t)now_ms() ^ ((uint64_t)(uintptr_t)&x << 16) ^
+			state = (uint64_t)ecs_now_ms() ^ ((uint64_t)(uintptr_t)&x << 16) ^
 			    (uint64_t)getpid();
 		if (state == 0)
 			state = 0x9e3779b97f4a7c15ULL;
@@ -435,7 +426,7 @@ attempt(struct ecs_client *c, const char *target, const char *body,
 	hdrs[nh++] = xstrdup("User-Agent: ecsfs/" ECSFS_VERSION);
 
 	/* Getting credentials may have run a process: measure what is left. */
-	budget_ms = deadline - now_ms();
+	budget_ms = deadline - ecs_now_ms();
 	if (budget_ms < 1)
 		budget_ms = 1;
 	memset(&hr, 0, sizeof(hr));
@@ -528,7 +519,7 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 	ecs_error_clear(&last);
 	memset(&hr, 0, sizeof(hr));
 	buf_init(&hr.body);
-	start = now_ms();
+	start = ecs_now_ms();
 	deadline = start + (c->cfg->timeout_ms > 0 ? c->cfg->timeout_ms : 15000);
 	max_attempts = c->cfg->max_attempts > 0 ? c->cfg->max_attempts : 1;
 	throttle_wait_ms = c->cfg->max_throttle_wait_ms > 0 ?
@@ -548,7 +539,7 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 	target = xasprintf(ECS_TARGET_PREFIX "%s", op);
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - ecs_now_ms();
 		if (n > 0 && left < ATTEMPT_MIN_MS)
 			goto budget;
 		/* Every attempt waits its turn; the wait is not part of the budget. */
@@ -621,11 +612,11 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 			*err = last;
 			if (n > 1)
 				note(err, " (after %d attempts in %ld ms)", n,
-				    (long)(now_ms() - start));
+				    (long)(ecs_now_ms() - start));
 			goto done;
 		}
 		delay = backoff_ms(failures);
-		if (now_ms() + delay + ATTEMPT_MIN_MS > deadline)
+		if (ecs_now_ms() + delay + ATTEMPT_MIN_MS > deadline)
 			goto budget;
 		sleep_ms(delay);
 	}
@@ -640,7 +631,7 @@ busy:
 	note(err, " (%s: next token in %llu ms, beyond max_throttle_wait %ld ms; "
 	    "%d attempt%s, %d throttled, in %ld ms)", ecs_category_name(cat),
 	    (unsigned long long)(token_wait / 1000), throttle_wait_ms, n,
-	    n == 1 ? "" : "s", nthrottled, (long)(now_ms() - start));
+	    n == 1 ? "" : "s", nthrottled, (long)(ecs_now_ms() - start));
 	goto done;
 budget:
 	/* The budget ran out: the last error says more than "timed out". */

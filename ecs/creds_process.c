@@ -7,6 +7,8 @@
  */
 #include "ecs/creds_process.h"
 
+#include "ecs/clock.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,16 +39,6 @@ struct proc {
 	int		 too_big;	/* stdout went over PROCESS_STDOUT_MAX */
 	long long	 deadline;	/* monotonic ms */
 };
-
-/* Monotonic milliseconds. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * The time limit in ms. Debug builds take ECSFS_CREDENTIAL_PROCESS_TIMEOUT_MS
@@ -133,7 +125,7 @@ process_read(struct proc *pr)
 	int i;
 
 	while (pr->fd[0] != -1 || pr->fd[1] != -1) {
-		if ((left = pr->deadline - now_ms()) <= 0)
+		if ((left = pr->deadline - ecs_now_ms()) <= 0)
 			return -1;
 		n = 0;
 		for (i = 0; i < 2; i++) {
@@ -188,7 +180,7 @@ process_wait(struct proc *pr, int *status)
 			return 0;
 		if (r == -1 && errno != EINTR)
 			return 0;
-		if (now_ms() >= pr->deadline)
+		if (ecs_now_ms() >= pr->deadline)
 			return -1;
 		usleep(10000);
 	}
@@ -235,7 +227,7 @@ creds_process_run(const char *cmd, const char *what, struct creds *out,
 	pr.fd[0] = pr.fd[1] = -1;
 	buf_init(&pr.out);
 	buf_init(&pr.errs);
-	pr.deadline = now_ms() + timeout;
+	pr.deadline = ecs_now_ms() + timeout;
 	if ((e = process_spawn(cmd, &pr)) != 0) {
 		ecs_error_set(err, ECS_E_CREDS, "%s: cannot run /bin/sh: %s",
 		    what, strerror(e));

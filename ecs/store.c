@@ -20,6 +20,7 @@
 
 #include "cache/cache.h"
 #include "ecs/api.h"
+#include "ecs/clock.h"
 #include "ecs/xmalloc.h"
 
 typedef int (*describe_fn)(struct ecs_client *, const char *, const char *const *,
@@ -83,15 +84,6 @@ struct ecs_store {
 /* How long a failing endpoint is left alone before it is tried again. */
 #define DOWN_RETRY_MS 2000
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Records the outcome of a call for the endpoint-down window. */
 static void
 note_outcome(struct ecs_store *s, const struct ecs_error *err)
@@ -101,7 +93,7 @@ note_outcome(struct ecs_store *s, const struct ecs_error *err)
 	case ECS_E_TIMEOUT:
 	case ECS_E_SERVER:
 		atomic_store(&s->down_code, err->code);
-		atomic_store(&s->down_until, now_ms() + DOWN_RETRY_MS);
+		atomic_store(&s->down_until, (uint64_t)ecs_now_ms() + DOWN_RETRY_MS);
 		break;
 	default:
 		atomic_store(&s->down_until, 0);
@@ -113,7 +105,7 @@ note_outcome(struct ecs_store *s, const struct ecs_error *err)
 static int
 endpoint_usable(struct ecs_store *s, struct ecs_error *err)
 {
-	if (now_ms() >= atomic_load(&s->down_until))
+	if ((uint64_t)ecs_now_ms() >= atomic_load(&s->down_until))
 		return 0;
 	ecs_error_set(err, (enum ecs_code)atomic_load(&s->down_code),
 	    "endpoint failing; not retried for %d ms", DOWN_RETRY_MS);

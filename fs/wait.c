@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ecs/clock.h"
 #include "ecs/xmalloc.h"
 #include "fs/errmap.h"
 #include "fs/log.h"
@@ -54,15 +55,6 @@ static int poller_running;		/* protected by wait_lock */
 static int poller_started;		/* set before and after the thread only */
 static pthread_t poller_thread;
 static struct fs_ctx *wait_ctx;		/* set before the thread starts */
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Appends "TIME NAME " to a waiter's output. Called with wait_lock held. */
 static void
@@ -292,7 +284,7 @@ poller_main(void *arg)
 	pthread_mutex_lock(&wait_lock);
 	while (poller_running) {
 		due = earliest_due();
-		now = now_ms();
+		now = (uint64_t)ecs_now_ms();
 		if (due == 0 || due > now) {
 			if (due == 0) {
 				pthread_cond_wait(&poll_cond, &wait_lock);
@@ -353,7 +345,7 @@ fs_wait_open(struct fs_node *node, struct fs_waiter **out)
 	struct fs_waiter *w;
 	json_t *obj = NULL;
 	const char *status;
-	uint64_t now = now_ms();
+	uint64_t now = (uint64_t)ecs_now_ms();
 
 	*out = NULL;
 	if (!poller_started)
