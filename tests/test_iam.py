@@ -1,0 +1,151 @@
+"""The IAM policies of examples/iam.
+
+The ECS actions ecsfs can call are the entries of ecs/ops.c's table, with
+their mutating flag.  The operate policy must allow exactly those, the
+read-only one exactly the non-mutating ones, and the variant scoped to named
+clusters the same set, with the ecs:cluster condition only on actions that
+support it.  Then the real daemon runs against the emulator with every
+other ECS action denied, to show each policy is enough for what it is for.
+"""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+IAM = REPO / "examples" / "iam"
+PROD = "production-cluster"
+
+# From the Service Authorization Reference for Amazon ECS ("Actions defined by
+# Amazon Elastic Container Service"): the actions of ecs/ops.c whose rows list
+# the ecs:cluster condition key.  ListClusters, DescribeClusters and
+# ListContainerInstances do not (the last two take a cluster ARN as Resource).
+CLUSTER_KEY_ACTIONS = {"ListServices", "DescribeServices", "ListTasks", "DescribeTasks",
+                       "DescribeContainerInstances", "UpdateService", "StopTask",
+                       "UpdateContainerInstancesState"}
+CLUSTER_RESOURCE_ACTIONS = {"DescribeClusters", "ListContainerInstances"}
+CLUSTER_ARN = re.compile(r"^arn:aws:ecs:[a-z]{2}(-[a-z]+)+-\d:\d{12}:cluster/[A-Za-z0-9_-]+$")
+
+
+def ops_table():
+    """{operation: mutating} from ecs/ops.c's ecs_ops[]."""
+    src = (REPO / "ecs" / "ops.c").read_text()
+    body = re.search(r"const struct ecs_op ecs_ops\[\] = \{(.*?)\n\};", src, re.S).group(1)
+    rows = re.findall(r'\{\s*"(\w+)",\s*ECS_CAT_\w+,\s*([01])\s*\}', body)
+    assert rows and body.count('"') == 2 * len(rows), "ecs_ops[] has rows this test cannot read"
+    return {name: flag == "1" for name, flag in rows}
+
+
+def policy(name):
+    doc = json.loads((IAM / name).read_text())
+    assert doc["Version"] == "2012-10-17"
+    for st in doc["Statement"]:
+        assert st["Effect"] == "Allow"
+        assert set(st) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, st
+        assert isinstance(st["Action"], list)
+        for a in st["Action"]:
+            assert a.startswith("ecs:") and "*" not in a and "?" not in a, a
+    return doc
+
+
+def actions(doc):
+    return {a[len("ecs:"):] for st in doc["Statement"] for a in st["Action"]}
+
+
+def test_the_table_lists_the_eleven_operations():
+    ops = ops_table()
+    assert len(ops) == 11
+    assert {n for n, m in ops.items() if m} == {"UpdateService", "StopTask",
+                                                "UpdateContainerInstancesState"}
+
+
+def test_operate_policy_allows_exactly_what_ecsfs_calls():
+    doc = policy("iam-policy.json")
+    assert actions(doc) == set(ops_table())
+    assert all(st["Resource"] == "*" for st in doc["Statement"])
+
+
+def test_read_only_policy_allows_exactly_the_reads():
+    doc = policy("iam-policy-readonly.json")
+    ops = ops_table()
+    assert actions(doc) == {n for n, m in ops.items() if not m}
+    assert not actions(doc) & {n for n, m in ops.items() if m}
+
+
+def test_scoped_policy_uses_ecs_cluster_where_aws_supports_it():
+    doc = policy("iam-policy-scoped.json")
+    assert actions(doc) == set(ops_table())
+    clusters = None
+    for st in doc["Statement"]:
+        acts = {a[len("ecs:"):] for a in st["Action"]}
+        if "Condition" in st:
+            assert st["Resource"] == "*"
+            assert set(st["Condition"]) == {"ArnEquals"}
+            assert set(st["Condition"]["ArnEquals"]) == {"ecs:cluster"}
+            arns = st["Condition"]["ArnEquals"]["ecs:cluster"]
+            assert acts <= CLUSTER_KEY_ACTIONS, acts - CLUSTER_KEY_ACTIONS
+        elif st["Resource"] != "*":
+            arns = st["Resource"]
+            assert acts <= CLUSTER_RESOURCE_ACTIONS, acts - CLUSTER_RESOURCE_ACTIONS
+        else:
+            # Unscoped: what cannot be scoped (ListClusters), and DescribeClusters,
+            # which ecsfs batches over every listed cluster.
+            assert acts == {"ListClusters", "DescribeClusters"}, acts
+            continue
+        assert all(CLUSTER_ARN.match(a) for a in arns), arns
+        assert clusters in (None, sorted(arns)), "statements name different clusters"
+        clusters = sorted(arns)
+    assert clusters and len(clusters) >= 2
+    # Everything inside a cluster is scoped: nothing but the two cluster-wide
+    # reads is allowed on every cluster.
+    unscoped = {a[len("ecs:"):] for st in doc["Statement"]
+                if "Condition" not in st and st["Resource"] == "*" for a in st["Action"]}
+    assert unscoped == {"ListClusters", "DescribeClusters"}
+
+
+# -- each policy is enough ----------------------------------------------------------
+
+def every_ecs_operation():
+    import botocore.session
+    return set(botocore.session.get_session().get_service_model("ecs").operation_names)
+
+
+def browse_and_operate(m, emulator):
+    """Reads the whole tree, then tries each kind of write; returns the writes' results."""
+    read = m.sh("grep -r . %s > /dev/null" % PROD, check=False)
+    st = emulator.state(PROD)
+    task = sorted(t for t, v in st["tasks"].items() if v["service"] == "web")[0]
+    ci = sorted(st["instances"])[0]
+    writes = {
+        "UpdateService": "echo +1 > %s/services/api/desired_count" % PROD,
+        "UpdateService (restart)": "echo 1 > %s/services/web/restart" % PROD,
+        "StopTask": "echo iam-test > %s/tasks/%s/stop" % (PROD, task),
+        "UpdateContainerInstancesState": "echo DRAINING > %s/container_instances/%s/status"
+                                         % (PROD, ci),
+    }
+    return read, {k: m.sh(cmd, check=False) for k, cmd in writes.items()}
+
+
+@pytest.mark.parametrize("name", ["iam-policy.json", "iam-policy-readonly.json"])
+def test_the_policy_is_enough_against_the_emulator(emulator, mount_factory, name):
+    allowed = actions(policy(name))
+    denied = sorted(every_ecs_operation() - allowed)
+    assert set(ops_table()) <= every_ecs_operation()
+    emulator.faults(deny_actions=denied)
+    m = mount_factory()
+    emulator.reset_calls()
+    read, writes = browse_and_operate(m, emulator)
+    assert read.returncode == 0, read.stderr
+    stats = emulator.call_stats()
+    # The session tried every operation of the table, and no other.
+    assert set(stats["calls"]) == set(ops_table())
+    refused = {op for op, errs in stats["errors"].items() if "AccessDeniedException" in errs}
+    assert refused == set(ops_table()) - allowed
+    if name == "iam-policy.json":
+        for k, r in writes.items():
+            assert r.returncode == 0, (k, r.stderr)
+    else:
+        for k, r in writes.items():
+            assert r.returncode != 0 and "Permission denied" in r.stderr, (k, r.stderr)
+        assert m.read(".ecsfs", "journal").count("result=AccessDeniedException") == len(writes)
