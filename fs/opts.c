@@ -20,46 +20,46 @@
 
 const struct fs_opt_entry fs_opt_table[] = {
 	{ "region", FS_OPT_STRING, OPT(region), "", "REGION",
-	    "AWS region (else AWS_REGION, AWS_DEFAULT_REGION, the profile's region)" },
+	    "AWS region (else AWS_REGION, AWS_DEFAULT_REGION, the profile's region)", 0 },
 	{ "profile", FS_OPT_STRING, OPT(profile), "", "NAME",
-	    "profile of ~/.aws/config and ~/.aws/credentials (else AWS_PROFILE, default)" },
+	    "profile of ~/.aws/config and ~/.aws/credentials (else AWS_PROFILE, default)", 0 },
 	{ "endpoint", FS_OPT_STRING, OPT(endpoint), "", "URL",
-	    "ECS endpoint (else AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL, https://ecs.REGION.amazonaws.com)" },
+	    "ECS endpoint (else AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL, https://ecs.REGION.amazonaws.com)", 0 },
 	{ "cache_ttl", FS_OPT_SECONDS, OPT(cache_ttl_ms), "10", "SECONDS",
-	    "how long described state is served from the cache" },
+	    "how long described state is served from the cache", 0 },
 	{ "negative_ttl", FS_OPT_SECONDS, OPT(negative_ttl_ms), "5", "SECONDS",
-	    "how long a name that does not exist is remembered" },
+	    "how long a name that does not exist is remembered", 0 },
 	{ "stale_ttl", FS_OPT_SECONDS, OPT(stale_ttl_ms), "300", "SECONDS",
-	    "how old a cached value may be served when the endpoint fails" },
+	    "how old a cached value may be served when the endpoint fails", 0 },
 	{ "cache_max", FS_OPT_COUNT, OPT(cache_max), "100000", "N",
-	    "most cache entries kept (least recently used dropped beyond)" },
+	    "most cache entries kept (least recently used dropped beyond; 0: no bound)", 0 },
 	{ "max_threads", FS_OPT_COUNT, OPT(max_threads), "256", "N",
-	    "most threads serving requests at once (each open wait file holds one)" },
+	    "most threads serving requests at once (each open wait file holds one)", 1 },
 	{ "timeout", FS_OPT_SECONDS, OPT(timeout_ms), "15", "SECONDS",
-	    "time budget of one API call, retries included" },
+	    "time budget of one API call, retries included", 1 },
 	{ "connect_timeout", FS_OPT_SECONDS, OPT(connect_timeout_ms), "3", "SECONDS",
-	    "time budget of one TCP/TLS connect" },
+	    "time budget of one TCP/TLS connect", 1 },
 	{ "max_attempts", FS_OPT_COUNT, OPT(max_attempts), "8", "N",
-	    "attempts per API call (else AWS_MAX_ATTEMPTS, the profile's max_attempts)" },
+	    "attempts per API call (else AWS_MAX_ATTEMPTS, the profile's max_attempts)", 1 },
 	{ "dry_run", FS_OPT_FLAG, OPT(dry_run), "off", NULL,
-	    "validate writes and journal them, send nothing that mutates" },
+	    "validate writes and journal them, send nothing that mutates", 0 },
 	{ "wait_interval", FS_OPT_SECONDS, OPT(wait_interval_ms), "5", "SECONDS",
-	    "how often a reader of a wait file polls ECS" },
+	    "how often a reader of a wait file polls ECS", 1 },
 	{ "wait_timeout", FS_OPT_SECONDS, OPT(wait_timeout_ms), "600", "SECONDS",
-	    "how long a wait file blocks before it fails with ETIMEDOUT" },
+	    "how long a wait file blocks before it fails with ETIMEDOUT", 1 },
 	{ "max_throttle_wait", FS_OPT_SECONDS, OPT(max_throttle_wait_ms), "60", "SECONDS",
-	    "longest wait for a rate-limit token before a call fails with EAGAIN" },
+	    "longest wait for a rate-limit token before a call fails with EAGAIN", 1 },
 	{ "rate_cluster_read", FS_OPT_STRING, OPT(rate_cluster_read), "50:20", "BURST:REFILL",
-	    "client-side rate of ListClusters, DescribeClusters (calls, calls/s)" },
+	    "client-side rate of ListClusters, DescribeClusters (calls, calls/s)", 0 },
 	{ "rate_service_read", FS_OPT_STRING, OPT(rate_service_read), "100:20", "BURST:REFILL",
-	    "client-side rate of ListServices, DescribeServices" },
+	    "client-side rate of ListServices, DescribeServices", 0 },
 	{ "rate_service_modify", FS_OPT_STRING, OPT(rate_service_modify), "50:5", "BURST:REFILL",
-	    "client-side rate of UpdateService" },
+	    "client-side rate of UpdateService", 0 },
 	{ "rate_resource_read", FS_OPT_STRING, OPT(rate_resource_read), "100:20", "BURST:REFILL",
-	    "client-side rate of ListTasks, DescribeTasks, container instance reads" },
+	    "client-side rate of ListTasks, DescribeTasks, container instance reads", 0 },
 	{ "rate_resource_modify", FS_OPT_STRING, OPT(rate_resource_modify), "100:40",
-	    "BURST:REFILL", "client-side rate of StopTask, UpdateContainerInstancesState" },
-	{ NULL, 0, 0, NULL, NULL, NULL }
+	    "BURST:REFILL", "client-side rate of StopTask, UpdateContainerInstancesState", 0 },
+	{ NULL, 0, 0, NULL, NULL, NULL, 0 }
 };
 
 #define KEY_NONOPT_BASE 1000
@@ -93,20 +93,20 @@ opt_set(struct fs_opts *o, const struct fs_opt_entry *e, const char *text)
 		errno = 0;
 		d = strtod(text, &end);
 		if (errno != 0 || end == text || *end != '\0' || !isfinite(d) ||
-		    d < 0 || d > 86400.0 * 365)
+		    d < 0 || d > 86400.0 * 365 || (long)(d * 1000.0 + 0.5) < e->min)
 			break;
 		*(long *)field = (long)(d * 1000.0 + 0.5);
 		return 0;
 	case FS_OPT_COUNT:
 		errno = 0;
 		l = strtol(text, &end, 10);
-		if (errno != 0 || end == text || *end != '\0' || l < 0 || l > INT_MAX)
+		if (errno != 0 || end == text || *end != '\0' || l < e->min || l > INT_MAX)
 			break;
 		*(long *)field = l;
 		return 0;
 	}
-	fprintf(stderr, "ecsfs: invalid value for -o %s: '%s' (want %s)\n", e->name, text,
-	    e->arg);
+	fprintf(stderr, "ecsfs: invalid value for -o %s: '%s' (want %s%s)\n", e->name, text,
+	    e->arg, e->min > 0 ? " above 0" : "");
 	return -1;
 }
 

@@ -43,6 +43,7 @@ struct fs_opt_entry {
 	const char		*dflt;		/* default as text, "" for none */
 	const char		*arg;		/* "SECONDS", "URL", or NULL for a flag */
 	const char		*help;
+	long			 min;		/* the least value (ms for SECONDS) */
 };
 
 /* NULL-name-terminated. */

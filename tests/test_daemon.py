@@ -44,10 +44,17 @@ def test_version():
     assert re.match(r"ecsfs \d+\.\d+\.\d+", r.stdout)
 
 
-def test_bad_option_value(tmp_path):
-    r = run_ecsfs("-o", "cache_ttl=abc", str(tmp_path))
-    assert r.returncode != 0
-    assert "cache_ttl" in r.stderr
+@pytest.mark.parametrize("opt", ["cache_ttl=abc", "cache_ttl=-1", "cache_ttl=1e999",
+                                 "timeout=0", "connect_timeout=0", "max_threads=0",
+                                 "wait_interval=0", "wait_timeout=0", "max_attempts=0",
+                                 "max_throttle_wait=0", "cache_max=-5", "max_threads=1.5",
+                                 "rate_service_read=abc", "rate_service_modify=5"])
+def test_bad_option_value(tmp_path, emulator, opt):
+    (tmp_path / "mnt").mkdir()
+    r = run_ecsfs("-f", "-o", opt, str(tmp_path / "mnt"), env=emulator.env())
+    assert r.returncode == 1
+    assert opt.split("=")[0] in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not is_mounted(tmp_path / "mnt")
 
 
 def test_no_region_is_a_one_line_error(tmp_path, emulator):
