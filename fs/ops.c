@@ -257,14 +257,19 @@ op_write(const char *path, const char *data, size_t size, off_t off,
 	struct fs_node node;
 	int rc;
 
-	(void)fi;
 	if ((rc = fs_path_parse(fs_ctx_get(), path, &node)) != 0)
 		return rc;
 	if (node.file == NULL || node.file->write == NULL) {
 		rc = -EACCES;
 		goto out;
 	}
-	/* A write is one whole command: nothing at an offset, nothing huge. */
+	/*
+	 * A write is one whole command: nothing at an offset, nothing huge.
+	 * Appending (`echo 5 >> f`) is a command too; the kernel puts its
+	 * offset at the end of the file.
+	 */
+	if (fi != NULL && (fi->flags & O_APPEND))
+		off = 0;
 	if (off != 0 || size > FS_MAX_WRITE) {
 		fs_write_reject(&node, data, size, &node.err, off != 0 ?
 		    "a write must start at offset 0 (one command per write)" :

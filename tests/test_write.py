@@ -73,6 +73,18 @@ def test_relative_writes(mount, emulator):
     assert "old=7 new=8 result=ok" in j[3]
 
 
+def test_append_and_python_writes_are_commands_too(mount, emulator):
+    f = "development-cluster/services/api/desired_count"
+    mount.sh("echo 4 >> %s" % f)
+    assert cli_desired(emulator, "development-cluster", "api") == 4
+    mount.sh("echo +1 | tee -a %s > /dev/null" % f)
+    assert cli_desired(emulator, "development-cluster", "api") == 5
+    with open(mount.p(f), "w") as fh:
+        fh.write("2")
+    assert cli_desired(emulator, "development-cluster", "api") == 2
+    assert mount.read(f) == "2\n"
+
+
 def test_size_is_right_at_once_after_a_write(mount):
     f = "production-cluster/services/api/desired_count"
     assert os.stat(mount.p(f)).st_size == 2
