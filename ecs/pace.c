@@ -423,30 +423,41 @@ pace_stats(struct pace *p, struct buf *out)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/*
+ * Brings cat's bucket up to now and gives its fill rate and its tokens
+ * (both 0 when cat is not paced).
+ */
+static void
+bucket_now(struct pace *p, enum ecs_category cat, double *rate,
+    double *tokens)
+{
+	struct bucket *b;
+
+	*rate = *tokens = 0;
+	if (!paced(p, cat))
+		return;
+	b = &p->b[cat];
+	pthread_mutex_lock(&p->lock);
+	bucket_update(b, p->cfg.now_us(p->cfg.clock_arg));
+	*rate = rate_at(b, b->stamp_us);
+	*tokens = b->tokens;
+	pthread_mutex_unlock(&p->lock);
+}
+
 double
 pace_rate_now(struct pace *p, enum ecs_category cat)
 {
-	double r;
+	double rate, tokens;
 
-	if (!paced(p, cat))
-		return 0;
-	pthread_mutex_lock(&p->lock);
-	bucket_update(&p->b[cat], p->cfg.now_us(p->cfg.clock_arg));
-	r = rate_at(&p->b[cat], p->b[cat].stamp_us);
-	pthread_mutex_unlock(&p->lock);
-	return r;
+	bucket_now(p, cat, &rate, &tokens);
+	return rate;
 }
 
 double
 pace_tokens_now(struct pace *p, enum ecs_category cat)
 {
-	double v;
+	double rate, tokens;
 
-	if (!paced(p, cat))
-		return 0;
-	pthread_mutex_lock(&p->lock);
-	bucket_update(&p->b[cat], p->cfg.now_us(p->cfg.clock_arg));
-	v = p->b[cat].tokens;
-	pthread_mutex_unlock(&p->lock);
-	return v;
+	bucket_now(p, cat, &rate, &tokens);
+	return tokens;
 }

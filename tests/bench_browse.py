@@ -14,16 +14,14 @@ Needs a build (ECSFS_BUILD_DIR, default ./build), root and /dev/fuse.
 """
 import argparse
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers.ecsim import Emulator  # noqa: E402
+from helpers.bench import bench_emulator, scratch_dir  # noqa: E402
 from helpers.mount import Mount  # noqa: E402
 
 
@@ -49,12 +47,8 @@ def main():
     a = ap.parse_args()
 
     rows = []
-    with tempfile.TemporaryDirectory(prefix="ecsfs-bench-") as tmp:
-        tmp = Path(tmp)
-        (tmp / "emu").mkdir()
-        emu = Emulator(tmp / "emu").start()
-        try:
-            emu.bulk_services(cluster="bench", count=a.services, prefix="svc-")
+    with scratch_dir() as tmp:
+        with bench_emulator(tmp, "bench", a.services) as emu:
             emu.faults(latency_ms=a.latency_ms)
             m = Mount(tmp, emu, options={"cache_ttl": 600}).start()
             try:
@@ -100,8 +94,6 @@ def main():
                 {k: int(v * scale) for k, v in calls.items()}), dt * scale))
             rows.append(("aws total (list + describe)", int(rows[-1][1] + rows[-2][1]), "",
                          dt_list + dt * scale))
-        finally:
-            emu.stop()
 
     print("\n%d services, %d ms emulator latency per call\n" % (a.services, a.latency_ms))
     print("| scenario | API calls | by action | wall time (s) |")

@@ -28,12 +28,12 @@ import concurrent.futures
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from helpers.bench import bench_emulator, scratch_dir  # noqa: E402
 from helpers.ecsim import Emulator  # noqa: E402
 from helpers.mount import Mount  # noqa: E402
 
@@ -185,13 +185,9 @@ def main():
     a = ap.parse_args()
 
     rows = []
-    with tempfile.TemporaryDirectory(prefix="ecsfs-bench-") as tmp:
-        tmp = Path(tmp)
-        (tmp / "emu").mkdir()
-        emu = Emulator(tmp / "emu").start()
-        emu.bench_latency = a.latency_ms
-        try:
-            emu.bulk_services(cluster=CLUSTER, count=a.services, prefix="svc-")
+    with scratch_dir() as tmp:
+        with bench_emulator(tmp, CLUSTER, a.services) as emu:
+            emu.bench_latency = a.latency_ms
             rows.append(run_ecsfs(emu, tmp, a.services))
             rows.append(run_boto3(emu, a.services, "boto3 sequential, standard retries",
                                   "standard", 1))
@@ -199,8 +195,6 @@ def main():
                                   % a.threads, "standard", a.threads))
             rows.append(run_boto3(emu, a.services, "boto3 %d threads, adaptive retries"
                                   % a.threads, "adaptive", a.threads))
-        finally:
-            emu.stop()
         mem = None if a.skip_memory else memory_phase(tmp, a.latency_ms)
 
     needed = (a.services + 99) // 100 + (a.services + 9) // 10

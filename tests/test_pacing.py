@@ -12,19 +12,11 @@ import time
 import pytest
 
 from helpers.mount import Mount
+from helpers.stats import stats
 
 SERVICE_READ = ("ListServices", "DescribeServices")
 CATEGORIES = ("cluster_read", "service_read", "service_modify", "resource_read",
               "resource_modify")
-
-
-def stats(mount):
-    """.ecsfs/stats as {key: number}."""
-    out = {}
-    for line in mount.read(".ecsfs", "stats").splitlines():
-        key, _, value = line.partition(" ")
-        out[key] = float(value)
-    return out
 
 
 def log_of(emulator, actions):

@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from helpers.stats import stats
+
 RAISED = {"rate_cluster_read": "1000:1000", "rate_service_read": "5000:5000",
           "rate_resource_read": "5000:5000"}
 RSS_LIMIT_KB = 64 * 1024
@@ -28,14 +30,6 @@ def sanitized(mount):
     and quarantine make its RSS say nothing about ecsfs's own."""
     with open("/proc/%d/maps" % mount.proc.pid) as f:
         return "libasan" in f.read()
-
-
-def stats(mount):
-    out = {}
-    for line in mount.read(".ecsfs", "stats").splitlines():
-        key, _, value = line.partition(" ")
-        out[key] = float(value)
-    return out
 
 
 def test_ls_of_5000_services_costs_50_list_calls(emulator, mount_factory):

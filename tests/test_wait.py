@@ -35,6 +35,16 @@ def parse(out):
     return [LINE.match(l).groups() for l in lines]
 
 
+def wait_ok(mount, rel, last):
+    """Reads the wait file rel to its end, which must be a success whose last
+    line says last; returns the output and its parsed lines."""
+    r = cat(mount, rel)
+    assert r.returncode == 0, r.stderr
+    lines = parse(r.stdout)
+    assert lines[-1][1] == last, r.stdout
+    return r.stdout, lines
+
+
 def test_stable_never_blocks(wmount, emulator):
     assert wmount.read(PROD, "services", "api", "stable") == "true\n"
     wmount.sh("echo 6 > %s/services/api/desired_count" % PROD)
@@ -60,15 +70,12 @@ def test_wait_is_not_listed_but_opens_by_name(wmount):
 def test_scale_up_then_wait_streams_progress(wmount, emulator):
     emulator.time_scale(5)
     wmount.sh("echo 5 > %s/services/api/desired_count" % DEV)
-    r = cat(wmount, "%s/services/api/wait" % DEV)
-    assert r.returncode == 0, r.stderr
-    lines = parse(r.stdout)
+    out, lines = wait_ok(wmount, "%s/services/api/wait" % DEV, "stable")
     assert all(name == "api" for name, _ in lines)
-    assert lines[-1][1] == "stable"
     progress = [rest for _, rest in lines[:-1]]
-    assert len(progress) >= 2, r.stdout
+    assert len(progress) >= 2, out
     assert re.match(r"desired=5 running=\d pending=\d deployments=1 rollout=\w+", progress[0])
-    assert any(not p.startswith("desired=5 running=5") for p in progress), r.stdout
+    assert any(not p.startswith("desired=5 running=5") for p in progress), out
     assert progress[-1].startswith("desired=5 running=5 pending=0 deployments=1")
     assert emulator.state(DEV)["services"]["api"]["running"] == 5
 
@@ -76,11 +83,8 @@ def test_scale_up_then_wait_streams_progress(wmount, emulator):
 def test_restart_then_wait(wmount, emulator):
     emulator.time_scale(10)
     wmount.sh("echo 1 > %s/services/web/restart" % PROD)
-    r = cat(wmount, "%s/services/web/wait" % PROD)
-    assert r.returncode == 0, r.stderr
-    lines = parse(r.stdout)
-    assert any("deployments=2" in rest for _, rest in lines), r.stdout
-    assert lines[-1][1] == "stable"
+    out, lines = wait_ok(wmount, "%s/services/web/wait" % PROD, "stable")
+    assert any("deployments=2" in rest for _, rest in lines), out
     assert "deployments=1 rollout=COMPLETED" in lines[-2][1]
     assert len(emulator.state(PROD)["services"]["web"]["deployments"]) == 1
 
@@ -188,11 +192,9 @@ def test_drain_wait_streams_until_no_task_runs(wmount, emulator):
     r = cat(wmount, "%s/container_instances/%s/wait" % (PROD, ci))
     assert r.returncode != 0 and "Invalid argument" in r.stderr  # not DRAINING
     wmount.sh("echo DRAINING > %s/container_instances/%s/status" % (PROD, ci))
-    r = cat(wmount, "%s/container_instances/%s/wait" % (PROD, ci))
-    assert r.returncode == 0, r.stderr
-    lines = parse(r.stdout)
+    out, lines = wait_ok(wmount, "%s/container_instances/%s/wait" % (PROD, ci),
+                         "drained")
     assert all(name == ci for name, _ in lines)
-    assert lines[-1][1] == "drained"
     assert lines[-2][1] == "status=DRAINING running=0 pending=0"
     counts = [int(re.search(r"running=(\d+)", rest).group(1)) for _, rest in lines[:-1]]
     assert counts[0] > 0

@@ -1,0 +1,137 @@
+/*
+ * What the credential chain tests share: a private temporary directory
+ * that HOME and every AWS_* variable point into, the config and
+ * credentials files in it, and a provider built from them.
+ */
+#ifndef TESTS_UNIT_CREDS_UTIL_H
+#define TESTS_UNIT_CREDS_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ecs/config.h"
+#include "ecs/creds.h"
+#include "tests/unit/check.h"
+
+/* Every secret a test writes contains this, so that leaks are easy to find. */
+#define SECRET_MARK	"Zq9sEkReT"
+
+static char tmpdir[] = "/tmp/ecsfs-test-creds-XXXXXX";
+static char cfgpath[128];
+static char credpath[128];
+static char runspath[128];
+static char scriptpath[128];
+
+static const char *const cleared_vars[] = {
+	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE",
+	"AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL",
+	"AWS_ENDPOINT_URL_ECS", "AWS_MAX_ATTEMPTS", "AWS_CA_BUNDLE",
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_SECURITY_TOKEN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+	"ECSFS_CREDENTIAL_PROCESS_TIMEOUT_MS", "http_proxy", "HTTP_PROXY",
+	"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+};
+
+/* Writes text to path with mode, or removes path when text is NULL. */
+static inline void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	unlink(path);
+	if (text == NULL)
+		return;
+	if ((f = fopen(path, "w")) == NULL) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* Clears the environment, writes both files (0600) and forgets past runs. */
+static inline void
+setup(const char *config, const char *credentials)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cleared_vars) / sizeof(cleared_vars[0]); i++)
+		unsetenv(cleared_vars[i]);
+	setenv("HOME", tmpdir, 1);
+	setenv("AWS_REGION", "us-east-1", 1);
+	write_file(cfgpath, config, 0600);
+	write_file(credpath, credentials, 0600);
+	unlink(runspath);
+}
+
+/* Loads the configuration; exits on failure (every test here needs one). */
+static inline void
+load_config(const struct ecs_config_overrides *ov, struct ecs_config *cfg)
+{
+	struct ecs_error err;
+
+	ecs_error_clear(&err);
+	if (ecs_config_load(ov, cfg, &err) != 0) {
+		fprintf(stderr, "ecs_config_load: %s\n", err.message);
+		exit(1);
+	}
+}
+
+/* Builds a provider from the current environment and files. */
+static inline struct creds_provider *
+provider(const struct ecs_config_overrides *ov, struct ecs_error *err)
+{
+	struct ecs_config cfg;
+	struct creds_provider *p;
+
+	load_config(ov, &cfg);
+	ecs_error_clear(err);
+	p = creds_provider_new(&cfg, err);
+	/* The provider must not depend on the configuration it came from. */
+	ecs_config_free(&cfg);
+	return p;
+}
+
+/* Makes the private directory and the paths in it; 0, or -1 on failure. */
+static inline int
+creds_test_begin(void)
+{
+	char aws[64];
+
+	umask(077);
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return -1;
+	}
+	snprintf(aws, sizeof(aws), "%s/.aws", tmpdir);
+	mkdir(aws, 0700);
+	snprintf(cfgpath, sizeof(cfgpath), "%s/config", aws);
+	snprintf(credpath, sizeof(credpath), "%s/credentials", aws);
+	snprintf(runspath, sizeof(runspath), "%s/runs", tmpdir);
+	snprintf(scriptpath, sizeof(scriptpath), "%s/cred-process.sh", tmpdir);
+	return 0;
+}
+
+/* Removes every file the tests may have left, then the directory. */
+static inline void
+creds_test_end(void)
+{
+	char aws[64];
+
+	setup(NULL, NULL);
+	unlink(scriptpath);
+	snprintf(aws, sizeof(aws), "%s/stderr", tmpdir);
+	unlink(aws);
+	snprintf(aws, sizeof(aws), "%s/.aws", tmpdir);
+	rmdir(aws);
+	rmdir(tmpdir);
+}
+
+#endif
