@@ -77,6 +77,7 @@ struct cache {
 	struct entry	*lru_head;
 	struct entry	*lru_tail;
 	uint64_t	 seq;		/* the last claim token or generation given */
+	uint64_t	 dropped;	/* the generation of the last prefix invalidation */
 	struct cache_stats stats;	/* stats.entries is count, filled on read */
 };
 
@@ -677,8 +678,12 @@ cache_peek(struct cache *c, const char *key, void **value, int *fresh)
  * so that a fetch in flight keeps its claim but cannot store its result.
  * Its waiters wake and take this value.
  */
-void
-cache_set(struct cache *c, const char *key, void *value)
+/*
+ * Stores value for key as cache_set() does; with a mark, only when nothing
+ * set or invalidated the key (or dropped a prefix) after the mark was taken.
+ */
+static void
+set_value(struct cache *c, const char *key, void *value, uint64_t mark)
 {
 	struct drops d;
 	struct entry *e;
@@ -688,6 +693,11 @@ cache_set(struct cache *c, const char *key, void *value)
 	pthread_mutex_lock(&c->lock);
 	now = now_ms(c);
 	e = table_lookup(c, key, hash);
+	if (mark != 0 && ((e != NULL && e->gen > mark) || c->dropped > mark)) {
+		c->stats.rejected_puts++;
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
 	if (e == NULL)
 		e = table_insert(c, key, hash);
 	e->gen = ++c->seq;
@@ -698,6 +708,29 @@ cache_set(struct cache *c, const char *key, void *value)
 	lru_trim(c, now, &d);
 	pthread_mutex_unlock(&c->lock);
 	drops_run(c, &d);
+}
+
+void
+cache_set(struct cache *c, const char *key, void *value)
+{
+	set_value(c, key, value, 0);
+}
+
+uint64_t
+cache_mark(struct cache *c)
+{
+	uint64_t m;
+
+	pthread_mutex_lock(&c->lock);
+	m = ++c->seq;
+	pthread_mutex_unlock(&c->lock);
+	return m;
+}
+
+void
+cache_set_since(struct cache *c, const char *key, void *value, uint64_t mark)
+{
+	set_value(c, key, value, mark);
 }
 
 /*
@@ -717,6 +750,7 @@ cache_invalidate_prefix(struct cache *c, const char *prefix)
 	drops_init(&d);
 	pthread_mutex_lock(&c->lock);
 	g = ++c->seq;
+	c->dropped = g;
 	for (i = 0; i < c->nbuckets; i++) {
 		pp = &c->buckets[i];
 		while ((e = *pp) != NULL) {

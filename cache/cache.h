@@ -92,6 +92,15 @@ int cache_peek(struct cache *c, const char *key, void **value, int *fresh);
 /* Stores an authoritative value (the result of a write) at once, fresh,
  * bumping the generation so that older in-flight fetches cannot overwrite it. */
 void cache_set(struct cache *c, const char *key, void *value);
+/*
+ * A mark of this moment, for cache_set_since(): take it before fetching a
+ * value outside the claim protocol (a poll), store the result with it.
+ */
+uint64_t cache_mark(struct cache *c);
+/* Stores value as cache_set() does, unless the key was set or invalidated
+ * (or a prefix dropped) after mark: a fetched value never overwrites a
+ * newer one. A refused value counts as a rejected put. */
+void cache_set_since(struct cache *c, const char *key, void *value, uint64_t mark);
 /* Drops every entry whose key starts with prefix ("" drops all) and bumps
  * the generation. In-flight fetches of those keys will not be stored. */
 void cache_invalidate_prefix(struct cache *c, const char *prefix);

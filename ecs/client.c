@@ -222,9 +222,22 @@ pace_config_from(const struct ecs_config *cfg, struct pace_config *pc,
 int
 ecs_client_validate(const struct ecs_config *cfg, struct ecs_error *err)
 {
+	struct ecs_client scratch;
 	struct pace_config pc;
+	int rc;
 
 	ecs_error_clear(err);
+	memset(&scratch, 0, sizeof(scratch));
+	if (cfg->endpoint == NULL) {
+		ecs_error_set(err, ECS_E_CONFIG, "no endpoint");
+		return -1;
+	}
+	rc = parse_endpoint(&scratch, cfg->endpoint, err);
+	free(scratch.url);
+	free(scratch.host);
+	free(scratch.path);
+	if (rc != 0)
+		return -1;
 	return pace_config_from(cfg, &pc, err);
 }
 

@@ -25,7 +25,8 @@ struct ecs_client;
 
 /*
  * Checks what ecs_client_new() would refuse in cfg that ecs_config_load()
- * does not: the rate overrides ("BURST:REFILL"). Returns 0, or -1 with err
+ * does not: the endpoint URL as libcurl parses it, and the rate overrides
+ * ("BURST:REFILL"). Returns 0, or -1 with err
  * (ECS_E_CONFIG) saying in one line which option is wrong and why.
  */
 int ecs_client_validate(const struct ecs_config *cfg, struct ecs_error *err);

@@ -50,18 +50,25 @@ config_home(void)
 	return xstrdup("/");
 }
 
-/* Expands a leading "~" or "~/" to the home directory; a new string. */
+/*
+ * Expands a leading "~" or "~/" to the home directory and makes a relative
+ * path absolute against the current directory (the daemon moves to "/"
+ * once mounted); a new string.
+ */
 static char *
 config_expand(const char *path)
 {
-	char *home, *p;
+	char *home, *p, cwd[4096];
 
-	if (path[0] != '~' || (path[1] != '\0' && path[1] != '/'))
-		return xstrdup(path);
-	home = config_home();
-	p = xasprintf("%s%s", home, path + 1);
-	free(home);
-	return p;
+	if (path[0] == '~' && (path[1] == '\0' || path[1] == '/')) {
+		home = config_home();
+		p = xasprintf("%s%s", home, path + 1);
+		free(home);
+		return p;
+	}
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+		return xasprintf("%s/%s", cwd, path);
+	return xstrdup(path);
 }
 
 /* The path from the environment variable var, else ~/.aws/NAME; a new string. */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -57,6 +58,23 @@ process_timeout_ms(void)
 	return PROCESS_TIMEOUT_MS;
 }
 
+/*
+ * The directory the first command ran in: the one ecsfs was started from,
+ * before it moved to "/" on mounting. Later runs (refreshes) run there too,
+ * so a relative command keeps working.
+ */
+static pthread_once_t start_dir_once = PTHREAD_ONCE_INIT;
+static char *start_dir;		/* set once by start_dir_init */
+
+static void
+start_dir_init(void)
+{
+	char cwd[4096];
+
+	if (getcwd(cwd, sizeof(cwd)) != NULL)
+		start_dir = xstrdup(cwd);
+}
+
 /* Starts /bin/sh -c cmd with stdout and stderr on pipes, in a new process group. */
 static int
 process_spawn(const char *cmd, struct proc *pr)
@@ -75,6 +93,9 @@ process_spawn(const char *cmd, struct proc *pr)
 		goto done;
 	}
 	posix_spawn_file_actions_init(&fa);
+	pthread_once(&start_dir_once, start_dir_init);
+	if (start_dir != NULL)
+		posix_spawn_file_actions_addchdir_np(&fa, start_dir);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);

@@ -160,6 +160,26 @@ copy_line(char *dst, size_t size, const char *src, size_t len)
 	dst[n] = '\0';
 }
 
+/*
+ * How much of an AWS message to keep: its first paragraph. A signature
+ * error goes on with the canonical request AWS expected, which holds the
+ * request's headers, X-Amz-Security-Token among them; that must never
+ * reach a log or the journal.
+ */
+static size_t
+message_length(const char *msg, size_t len)
+{
+	static const char *const cuts[] = { "\n\n", "The Canonical String",
+	    "x-amz-security-token", "X-Amz-Security-Token", NULL };
+	const char *hit;
+	size_t i;
+
+	for (i = 0; cuts[i] != NULL; i++)
+		if ((hit = memmem(msg, len, cuts[i], strlen(cuts[i]))) != NULL)
+			len = (size_t)(hit - msg);
+	return len;
+}
+
 void
 ecs_error_parse(long http_status, const char *body, size_t body_len,
     const char *error_type, const char *request_id, struct ecs_error *err)
@@ -188,7 +208,8 @@ ecs_error_parse(long http_status, const char *body, size_t body_len,
 				v = json_object_get(root, "Message");
 			if (json_is_string(v))
 				copy_line(err->message, sizeof(err->message),
-				    json_string_value(v), json_string_length(v));
+				    json_string_value(v), message_length(json_string_value(v),
+				    json_string_length(v)));
 		}
 	}
 	if (err->aws_code[0] == '\0' && error_type != NULL)

@@ -224,6 +224,14 @@ store_key(const char *type, const char *cluster, const char *name)
 	return xasprintf("%s/%s/%s", type, cluster ? cluster : "", name ? name : "");
 }
 
+/* The cache key of an object; clusters are keyed by their own name. */
+static char *
+object_key(enum ecs_kind kind, const char *cluster, const char *name)
+{
+	return kind == ECS_KIND_CLUSTER ? store_key(kind_table[kind].obj_type, name, NULL) :
+	    store_key(kind_table[kind].obj_type, cluster, name);
+}
+
 /* The name of an object of kind, from its name field (an ARN for tasks and instances). */
 static const char *
 object_name(enum ecs_kind kind, json_t *obj)
@@ -243,14 +251,18 @@ cmp_str(const void *a, const void *b)
 static json_t *
 names_from_arns(json_t *arns)
 {
-	size_t i, n = json_array_size(arns);
+	size_t i, m = 0, n = json_array_size(arns);
 	const char **v = xcalloc(n, sizeof(*v));
 	json_t *out = json_array();
 
-	for (i = 0; i < n; i++)
-		v[i] = ecs_arn_name(json_string_value(json_array_get(arns, i)));
-	qsort(v, n, sizeof(*v), cmp_str);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		const char *arn = json_string_value(json_array_get(arns, i));
+
+		if (arn != NULL && *ecs_arn_name(arn) != '\0')
+			v[m++] = ecs_arn_name(arn);
+	}
+	qsort(v, m, sizeof(*v), cmp_str);
+	for (i = 0; i < m; i++)
 		json_array_append_new(out, json_string(v[i]));
 	free(v);
 	return out;
@@ -511,9 +523,7 @@ batch_add_siblings(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 
 		if (strcmp(sib, name) == 0)
 			continue;
-		key = kind == ECS_KIND_CLUSTER ?
-		    store_key(kind_table[kind].obj_type, sib, NULL) :
-		    store_key(kind_table[kind].obj_type, cluster, sib);
+		key = object_key(kind, cluster, sib);
 		if (cache_claim(s->cache, key, &b->claims[b->n])) {
 			b->names[b->n] = sib;
 			b->keys[b->n] = key;
@@ -610,8 +620,7 @@ ecs_store_get(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 
 	ecs_error_clear(err);
 	*obj = NULL;
-	key = kind == ECS_KIND_CLUSTER ? store_key(k->obj_type, name, NULL) :
-	    store_key(k->obj_type, cluster, name);
+	key = object_key(kind, cluster, name);
 	switch (cache_get(s->cache, key, &v, &claim, &error)) {
 	case CACHE_HIT:
 		*obj = sval_take(s, v);
@@ -694,7 +703,12 @@ ecs_store_exists(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 		json_decref(obj);
 	}
 	free(lkey);
-	if (known)
+	/*
+	 * ListTasks lists only tasks meant to run: a stopped task is not in the
+	 * listing but can still be described for a while (its stopped_reason
+	 * matters most then).
+	 */
+	if (known && (found || kind != ECS_KIND_TASK))
 		return found;
 	if (ecs_store_get(s, kind, cluster, name, &obj, err) == 0) {
 		json_decref(obj);
@@ -712,6 +726,8 @@ ecs_store_fetch_many(struct ecs_store *s, enum ecs_kind kind, const char *cluste
     const char *const *names, size_t n, json_t **objs, struct ecs_error *err)
 {
 	json_t *failures = NULL, *o;
+	uint64_t mark = cache_mark(s->cache);
+	struct sval *v;
 	size_t i;
 	int rc;
 
@@ -721,11 +737,18 @@ ecs_store_fetch_many(struct ecs_store *s, enum ecs_kind kind, const char *cluste
 	json_decref(failures);
 	if (rc != 0)
 		return -1;
+	/* A write that landed during the call is newer: keep it. */
 	json_array_foreach(*objs, i, o) {
 		const char *name = object_name(kind, o);
+		char *key;
 
-		if (name != NULL)
-			ecs_store_put(s, kind, cluster, name, o);
+		if (name == NULL)
+			continue;
+		key = object_key(kind, cluster, name);
+		v = sval_object(o);
+		cache_set_since(s->cache, key, v, mark);
+		value_unref(v);
+		free(key);
 	}
 	return 0;
 }
@@ -753,9 +776,7 @@ void
 ecs_store_put(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
     const char *name, json_t *obj)
 {
-	char *key = kind == ECS_KIND_CLUSTER ?
-	    store_key(kind_table[kind].obj_type, name, NULL) :
-	    store_key(kind_table[kind].obj_type, cluster, name);
+	char *key = object_key(kind, cluster, name);
 
 	struct sval *v = sval_object(obj);
 

@@ -33,6 +33,7 @@ struct fs_ctx {
 	gid_t			 gid;
 	time_t			 mount_time;
 	atomic_int		 dry_run;	/* written by .ecsfs/dry_run */
+	int			 single_thread;	/* -s: one thread serves every request */
 };
 
 /* The directory kinds of the tree (DESIGN §1). */

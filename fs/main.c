@@ -80,7 +80,12 @@ ctx_setup(struct fs_ctx *ctx)
 		ecs_config_free(&ctx->cfg);
 		return -1;
 	}
-	ctx->client = ecs_client_new(&ctx->cfg, ctx->creds);
+	if ((ctx->client = ecs_client_new(&ctx->cfg, ctx->creds)) == NULL) {
+		fprintf(stderr, "ecsfs: cannot set up the ECS client for %s\n", ctx->cfg.endpoint);
+		creds_provider_free(ctx->creds);
+		ecs_config_free(&ctx->cfg);
+		return -1;
+	}
 	ctx->store = ecs_store_new(ctx->client, &sc);
 	ctx->uid = getuid();
 	ctx->gid = getgid();
@@ -131,6 +136,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "ecsfs: no mountpoint (see %s --help)\n", argv[0]);
 		goto out;
 	}
+	ctx.single_thread = cli.singlethread;
 	if (ctx_setup(&ctx) != 0)
 		goto out;
 	ready = 1;

@@ -364,6 +364,73 @@ op_statfs(const char *path, struct statvfs *st)
 	return 0;
 }
 
+/* The tree's entries are ECS's: nothing is created, removed or renamed here. */
+static int
+op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)mode;
+	(void)fi;
+	return -EACCES;
+}
+
+static int
+op_mkdir(const char *path, mode_t mode)
+{
+	(void)path;
+	(void)mode;
+	return -EACCES;
+}
+
+static int
+op_remove(const char *path)
+{
+	(void)path;
+	return -EACCES;
+}
+
+static int
+op_rename(const char *from, const char *to, unsigned int flags)
+{
+	(void)from;
+	(void)to;
+	(void)flags;
+	return -EACCES;
+}
+
+static int
+op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)mode;
+	(void)fi;
+	return -EPERM;
+}
+
+static int
+op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)uid;
+	(void)gid;
+	(void)fi;
+	return -EPERM;
+}
+
+/* `touch` of an existing node succeeds and changes nothing. */
+static int
+op_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
+{
+	struct fs_node node;
+	int rc;
+
+	(void)tv;
+	(void)fi;
+	rc = node_open("utimens", path, &node);
+	fs_node_clear(&node);
+	return rc;
+}
+
 static void *
 op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
@@ -397,4 +464,12 @@ const struct fuse_operations fs_operations = {
 	.release = op_release,
 	.readlink = op_readlink,
 	.statfs = op_statfs,
+	.create = op_create,
+	.mkdir = op_mkdir,
+	.unlink = op_remove,
+	.rmdir = op_remove,
+	.rename = op_rename,
+	.chmod = op_chmod,
+	.chown = op_chown,
+	.utimens = op_utimens,
 };

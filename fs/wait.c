@@ -173,7 +173,7 @@ collect(struct group **out, uint64_t now, long interval)
 	size_t ng = 0, i, j;
 
 	for (w = waiters; w != NULL; w = w->next) {
-		if (w->done || w->due > now + (uint64_t)interval / COALESCE_DIV)
+		if (w->done)
 			continue;
 		if (now >= w->deadline) {
 			char secs[32];
@@ -183,6 +183,8 @@ collect(struct group **out, uint64_t now, long interval)
 			finish(w, -ETIMEDOUT, "timeout after %ss", secs);
 			continue;
 		}
+		if (w->due > now + (uint64_t)interval / COALESCE_DIV)
+			continue;
 		w->due = now + (uint64_t)interval;
 		for (i = 0; i < ng; i++)
 			if (g[i].kind == w->kind && strcmp(g[i].cluster, w->cluster) == 0)
@@ -206,6 +208,18 @@ collect(struct group **out, uint64_t now, long interval)
 	return ng;
 }
 
+/* Whether name was polled with the group. */
+static int
+group_has(const struct group *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (strcmp(g->names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 /* Polls one group and feeds the results to its waiters. Takes wait_lock itself. */
 static void
 poll_group(struct group *g)
@@ -220,7 +234,8 @@ poll_group(struct group *g)
 	    (const char *const *)g->names, g->n, &objs, &err);
 	pthread_mutex_lock(&wait_lock);
 	for (w = waiters; w != NULL; w = w->next) {
-		if (w->done || w->kind != g->kind || strcmp(w->cluster, g->cluster) != 0)
+		if (w->done || w->kind != g->kind || strcmp(w->cluster, g->cluster) != 0 ||
+		    !group_has(g, w->name))
 			continue;
 		if (rc != 0) {
 			if (err.code == ECS_E_NOTFOUND) {
@@ -243,11 +258,8 @@ poll_group(struct group *g)
 				update_instance(w, o);
 			break;
 		}
-		if (i == json_array_size(objs) && !w->done) {
-			for (i = 0; i < g->n; i++)
-				if (strcmp(g->names[i], w->name) == 0)
-					finish(w, -ENOENT, "failed: %s no longer exists", w->name);
-		}
+		if (i == json_array_size(objs) && !w->done)
+			finish(w, -ENOENT, "failed: %s no longer exists", w->name);
 	}
 	pthread_cond_broadcast(&wait_cond);
 	pthread_mutex_unlock(&wait_lock);
@@ -257,16 +269,22 @@ poll_group(struct group *g)
 	json_decref(objs);
 }
 
-/* The earliest due time of any waiter, or 0 when there is none. Lock held. */
+/* When the poller next has work: a poll due or a deadline; 0 for none. Lock held. */
 static uint64_t
 earliest_due(void)
 {
 	struct fs_waiter *w;
 	uint64_t t = 0;
 
-	for (w = waiters; w != NULL; w = w->next)
-		if (!w->done && (t == 0 || w->due < t))
-			t = w->due;
+	uint64_t at;
+
+	for (w = waiters; w != NULL; w = w->next) {
+		if (w->done)
+			continue;
+		at = w->due < w->deadline ? w->due : w->deadline;
+		if (t == 0 || at < t)
+			t = at;
+	}
 	return t;
 }
 
@@ -350,6 +368,9 @@ fs_wait_open(struct fs_node *node, struct fs_waiter **out)
 	*out = NULL;
 	if (!poller_started)
 		return -EIO;
+	/* With one thread, a blocked reader would stop the whole mount. */
+	if (node->ctx->single_thread)
+		return -EDEADLK;
 	if (node->dir == FS_INSTANCE) {
 		/* Only a draining instance has a drain to wait for. */
 		if (ecs_store_fetch(node->ctx->store, ECS_KIND_INSTANCE, node->cluster,

@@ -2,6 +2,7 @@
 signals."""
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -48,7 +49,9 @@ def test_version():
                                  "timeout=0", "connect_timeout=0", "max_threads=0",
                                  "wait_interval=0", "wait_timeout=0", "max_attempts=0",
                                  "max_throttle_wait=0", "cache_max=-5", "max_threads=1.5",
-                                 "rate_service_read=abc", "rate_service_modify=5"])
+                                 "rate_service_read=abc", "rate_service_modify=5",
+                                 "endpoint=http://127.0.0.1:99999", "endpoint=http://[::1",
+                                 "endpoint=ftp://example.com"])
 def test_bad_option_value(tmp_path, emulator, opt):
     (tmp_path / "mnt").mkdir()
     r = run_ecsfs("-f", "-o", opt, str(tmp_path / "mnt"), env=emulator.env())
@@ -196,3 +199,58 @@ umount /dev/log
     assert re.search(r"ecsfs\[\d+\]: mounted ", text), text
     assert "journal: " in text and "field=desired_count old=1 new=5 result=ok" in text
     assert emulator.secret_key not in text
+
+
+def test_no_session_token_or_secret_in_logs_after_a_signature_error(tmp_path, emulator):
+    token = "FwoGZXIvYXdzEXAMPLETOKEN" + "S3CR3T" * 20
+    emulator.add_credentials("ASIAECSIMSESSIONKEY1", "sessionSecretExample0123456789abcdEFGH",
+                             session_token=token)
+    # The right key and token with a wrong secret: AWS answers with the
+    # canonical request it expected, which holds the token.
+    env = {"AWS_ACCESS_KEY_ID": "ASIAECSIMSESSIONKEY1",
+           "AWS_SECRET_ACCESS_KEY": "wrongSecretExample0123456789abcdEFGHIJKL",
+           "AWS_SESSION_TOKEN": token}
+    m = Mount(tmp_path, emulator, env=env).start()
+    try:
+        r = m.sh("ls production-cluster", check=False)
+        assert r.returncode != 0 and "Permission denied" in r.stderr
+        journal = m.read(".ecsfs", "journal")
+        r = m.sh("echo 1 > development-cluster/services/api/desired_count", check=False)
+        assert r.returncode != 0
+        journal = m.read(".ecsfs", "journal")
+    finally:
+        m.stop()
+    text = m.log() + journal
+    assert "InvalidSignatureException" in text
+    assert "S3CR3T" not in text and "FwoGZXIv" not in text
+    assert env["AWS_SECRET_ACCESS_KEY"] not in text
+
+
+def test_relative_paths_keep_working_after_mounting(tmp_path, emulator_tls):
+    """The daemon moves to / once mounted: relative AWS_CA_BUNDLE, config
+    file and credential_process paths are taken from where it started."""
+    emu = emulator_tls
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(emu.ca_file, work / "ca.pem")
+    (work / "creds.sh").write_text(
+        "#!/bin/sh\necho run >> runs\nprintf '{\"Version\": 1, \"AccessKeyId\": \"%s\", "
+        "\"SecretAccessKey\": \"%s\", \"Expiration\": \"%s\"}'\n"
+        % (emu.access_key, emu.secret_key,
+           time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 200))))
+    (work / "creds.sh").chmod(0o700)
+    (work / "aws-config").write_text("[profile rel]\nregion = us-east-1\n"
+                                     "credential_process = ./creds.sh\n")
+    env = {"AWS_CA_BUNDLE": "ca.pem", "AWS_CONFIG_FILE": "aws-config", "AWS_PROFILE": "rel",
+           "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}
+    m = Mount(tmp_path, emu, env=env, cwd=work).start()
+    try:
+        assert m.read("production-cluster", "services", "api", "desired_count") == "3\n"
+        assert os.readlink("/proc/%d/cwd" % m.proc.pid) == "/"
+        # The credentials expire within 5 minutes: the next call runs the
+        # relative command again, from the directory ecsfs started in.
+        m.sh("echo 1 > .ecsfs/refresh")
+        assert m.read("production-cluster", "services", "web", "desired_count") == "2\n"
+    finally:
+        m.stop()
+    assert len((work / "runs").read_text().split()) >= 2

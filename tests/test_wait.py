@@ -208,3 +208,35 @@ def test_wait_several_services(wmount, emulator):
     lines = parse(r.stdout)
     finals = [(n, rest) for n, rest in lines if rest == "stable"]
     assert finals == [("api", "stable"), ("web", "stable")]
+
+
+def test_a_poll_in_flight_does_not_undo_a_write(emulator, mount_factory):
+    """A wait's poll that started before a write must not put the older
+    state back in the cache (read-your-writes)."""
+    m = mount_factory(options={"wait_interval": 0.2, "wait_timeout": 60, "cache_ttl": 60})
+    emulator.time_scale(0.01)  # the service stays unstable
+    emulator.faults(response_delay_ms=700, actions=["DescribeServices"])
+    f = "%s/services/web/desired_count" % DEV
+    m.sh("echo 3 > %s" % f)
+    p = subprocess.Popen(["cat", str(m.p(DEV, "services", "web", "wait"))],
+                         stdout=subprocess.DEVNULL)
+    try:
+        seen = []
+        for n in (5, 6, 7):
+            time.sleep(0.3)  # a poll is in flight now
+            m.sh("echo %d > %s" % (n, f))
+            deadline = time.monotonic() + 1.6
+            while time.monotonic() < deadline:
+                seen.append((n, m.read(f)))
+                time.sleep(0.1)
+        assert all(got == "%d\n" % n for n, got in seen), seen
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_wait_is_refused_in_single_threaded_mode(emulator, mount_factory):
+    m = mount_factory(options={"wait_interval": 0.2}, args=["-s"])
+    r = cat(m, "%s/services/api/wait" % DEV, timeout=10)
+    assert r.returncode != 0 and "Resource deadlock avoided" in r.stderr
+    assert m.read(DEV, "services", "api", "stable") == "true\n"

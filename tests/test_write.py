@@ -411,3 +411,22 @@ def test_after_hours_script(mount, emulator, tmp_path):
     assert cli_desired(emulator, "development-cluster", "web") == 2
     wait_for(lambda: emulator.state("development-cluster")["services"]["web"]["running"] == 2,
              timeout=20, what="web back up")
+
+
+def test_the_tree_refuses_new_and_removed_entries(mount, emulator):
+    emulator.reset_calls()
+    svc = "%s/api" % DEV
+    for cmd, msg in (("echo x > %s/newfile" % svc, "Permission denied"),
+                     ("mkdir %s/d" % svc, "Permission denied"),
+                     ("rm %s/desired_count" % svc, "Permission denied"),
+                     ("rmdir %s/tasks" % svc, "Permission denied"),
+                     ("mv %s/restart %s/r2" % (svc, svc), "Permission denied"),
+                     ("chmod 600 %s/desired_count" % svc, "Operation not permitted"),
+                     ("ln -s x %s/link" % svc, "")):
+        r = mount.sh(cmd, check=False)
+        assert r.returncode != 0, cmd
+        assert msg in r.stderr, (cmd, r.stderr)
+    # touch of an existing file is harmless.
+    mount.sh("touch %s/desired_count" % svc)
+    assert mount.read(svc, "desired_count") == "1\n"
+    assert mutating_calls(emulator) == {}

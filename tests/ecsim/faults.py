@@ -4,6 +4,8 @@ IAM denials, and ECS's per-account token buckets.
 The configuration is replaced whole by each POST /_ecsim/faults:
 
   latency_ms             delay before answering (wall-clock ms)
+  response_delay_ms      delay between computing the answer and sending it,
+                         as a slow network on the way back would
   throttle_probability   chance of ThrottlingException
   error_5xx_probability  chance of a 500 ServerException or a 503
   drop_probability       chance of closing the connection unanswered
@@ -52,7 +54,7 @@ CATEGORY = {
 }
 
 _KEYS = {
-    "latency_ms", "throttle_probability", "throttle_buckets", "buckets",
+    "latency_ms", "response_delay_ms", "throttle_probability", "throttle_buckets", "buckets",
     "error_5xx_probability", "drop_probability", "deny_actions", "actions",
 }
 
@@ -105,6 +107,10 @@ class Faults:
         if isinstance(latency, bool) or \
             not isinstance(latency, (int, float)) or latency < 0:
             raise ValueError("latency_ms must be a number >= 0")
+        response_delay = cfg.get("response_delay_ms", 0)
+        if isinstance(response_delay, bool) or \
+            not isinstance(response_delay, (int, float)) or response_delay < 0:
+            raise ValueError("response_delay_ms must be a number >= 0")
         buckets = dict(DEFAULT_BUCKETS)
         for name, pair in (cfg.get("buckets") or {}).items():
             if name not in DEFAULT_BUCKETS:
@@ -124,6 +130,7 @@ class Faults:
                 raise ValueError("%s must be a list of action names" % key)
         new = {
             "latency_ms": float(latency),
+            "response_delay_ms": float(response_delay),
             "throttle_probability": _probability(cfg,
                 "throttle_probability"),
             "error_5xx_probability": _probability(cfg,
@@ -165,6 +172,13 @@ class Faults:
             if not self._applies(action):
                 return 0.0
             return self._cfg["latency_ms"] / 1000.0
+
+    def response_delay(self, action):
+        """Seconds to wait between computing an answer and sending it."""
+        with self._lock:
+            if not self._applies(action):
+                return 0.0
+            return self._cfg["response_delay_ms"] / 1000.0
 
     def drop(self, action):
         with self._lock:

@@ -250,6 +250,9 @@ class Handler(BaseHTTPRequestHandler):
                 "error, exception or failure.", 500, namespace=CORAL))
             return
         srv.stats.record(action, 200, None)
+        delay = srv.faults.response_delay(action)
+        if delay > 0:
+            time.sleep(delay)
         self._send(200, result, JSON_TYPE, {"x-amzn-RequestId": rid})
 
     def _call(self, action, body):

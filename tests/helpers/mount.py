@@ -55,13 +55,14 @@ def is_mounted(path):
 class Mount:
     """One ecsfs mount of an emulator, at tmp_path/mnt."""
 
-    def __init__(self, tmp_path, emulator, options=None, env=None, args=None):
+    def __init__(self, tmp_path, emulator, options=None, env=None, args=None, cwd=None):
         self.tmp = Path(tmp_path)
         self.emulator = emulator
         self.path = self.tmp / "mnt"
         self.options = dict(options or {})
         self.extra_env = dict(env or {})
         self.extra_args = list(args or [])
+        self.cwd = cwd
         self.proc = None
         self.log_path = self.tmp / "ecsfs.log"
         self._log = None
@@ -80,14 +81,18 @@ class Mount:
 
     def env(self):
         e = self.emulator.env() if self.emulator is not None else dict(os.environ)
-        e.update(self.extra_env)
+        for k, v in self.extra_env.items():
+            if v is None:
+                e.pop(k, None)
+            else:
+                e[k] = v
         return e
 
     def start(self, timeout=15):
         self.path.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.command(), env=self.env(), stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=self.cwd)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

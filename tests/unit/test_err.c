@@ -69,6 +69,18 @@ static const struct {
 	{ "capital Message", 400,
 	    "{\"__type\":\"ThrottlingException\",\"Message\":\"Rate exceeded\"}",
 	    NULL, ID, ECS_E_THROTTLED, "ThrottlingException", "Rate exceeded", NULL },
+	{ "a signature error keeps its first paragraph only (no headers, no token)", 403,
+	    "{\"__type\":\"com.amazon.coral.service#InvalidSignatureException\","
+	    "\"message\":\"The request signature we calculated does not match the signature "
+	    "you provided.\\n\\nThe Canonical String for this request should have been\\n'POST\\n/"
+	    "\\n\\nhost:ecs\\nx-amz-security-token:FwoGZXIvYXdzSECRETTOKEN\\n'\"}", NULL, ID,
+	    ECS_E_ACCESS, "InvalidSignatureException",
+	    "The request signature we calculated does not match the signature you provided.",
+	    NULL },
+	{ "a token header in a one-paragraph message is cut too", 403,
+	    "{\"__type\":\"InvalidSignatureException\",\"message\":\"bad: "
+	    "x-amz-security-token:FwoGZXIvYXdzSECRETTOKEN\"}", NULL, ID,
+	    ECS_E_ACCESS, "InvalidSignatureException", "bad:", NULL },
 	{ "message wins over Message", 400,
 	    "{\"__type\":\"ClientException\",\"message\":\"lower\",\"Message\":\"upper\"}",
 	    NULL, "", ECS_E_INVALID, "ClientException", "lower", NULL },
