@@ -80,6 +80,8 @@ struct ecs_client {
 	struct pace		*pace;		/* thread-safe itself */
 	pthread_mutex_t		 lock;
 	struct client_stats	 st;		/* protected by lock */
+	/* Whether the caller gave up; set before any call, NULL: never. */
+	int			(*interrupted)(void);
 };
 
 /* The stats key of each code. */
@@ -98,21 +100,47 @@ static const char *const code_keys[NCODES] = {
 	[ECS_E_CONFIG] = "config",
 	[ECS_E_CREDS] = "creds",
 	[ECS_E_BUSY] = "busy",
+	[ECS_E_INTERRUPTED] = "interrupted",
 	[ECS_E_INTERNAL] = "internal",
 };
 
-/* Sleeps ms milliseconds, resuming after signals. */
+/* How often a sleeping call looks whether its caller gave up. */
+#define INTERRUPT_SLICE_US	100000
+
+/* Sleeps us microseconds, resuming after signals. */
 static void
-sleep_ms(int64_t ms)
+sleep_us(uint64_t us)
 {
 	struct timespec ts;
 
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	ts.tv_sec = (time_t)(us / 1000000);
+	ts.tv_nsec = (long)(us % 1000000) * 1000;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+}
+
+/* Whether the caller of this thread's call gave up. */
+static int
+gave_up(const struct ecs_client *c)
+{
+	return c->interrupted != NULL && c->interrupted();
+}
+
+/*
+ * Sleeps us microseconds in slices, stopping early when the caller gives
+ * up. The pacer's sleep, and the backoff's.
+ */
+static void
+client_sleep_us(void *arg, uint64_t us)
+{
+	const struct ecs_client *c = arg;
+
+	while (us > 0 && !gave_up(c)) {
+		uint64_t slice = us < INTERRUPT_SLICE_US ? us : INTERRUPT_SLICE_US;
+
+		sleep_us(slice);
+		us -= slice;
+	}
 }
 
 /* A uniform random number in [0, n], from a per-thread xorshift generator. */
@@ -260,6 +288,8 @@ ecs_client_new(const struct ecs_config *cfg, struct creds_provider *creds)
 		goto fail;
 	if (pace_config_from(cfg, &pc, &err) != 0)
 		goto fail;
+	pc.sleep_us = client_sleep_us;
+	pc.clock_arg = c;
 	c->pace = pace_new(&pc);
 	if ((c->http = http_pool_new(cfg->ca_bundle)) == NULL)
 		goto fail;
@@ -267,6 +297,12 @@ ecs_client_new(const struct ecs_config *cfg, struct creds_provider *creds)
 fail:
 	ecs_client_free(c);
 	return NULL;
+}
+
+void
+ecs_client_set_interrupt(struct ecs_client *c, int (*interrupted)(void))
+{
+	c->interrupted = interrupted;
 }
 
 void
@@ -450,6 +486,7 @@ attempt(struct ecs_client *c, const char *target, const char *body,
 	hr.body = body;
 	hr.body_len = body_len;
 	hr.timeout_ms = budget_ms;
+	hr.interrupted = c->interrupted;
 	hr.connect_timeout_ms = c->cfg->connect_timeout_ms > 0 &&
 	    c->cfg->connect_timeout_ms < budget_ms ?
 	    c->cfg->connect_timeout_ms : budget_ms;
@@ -558,6 +595,8 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 		/* Every attempt waits its turn; the wait is not part of the budget. */
 		if (pace_acquire(c->pace, cat, throttle_until, &ticket, &token_wait) != 0)
 			goto busy;
+		if (gave_up(c))
+			goto interrupted;
 		deadline += (int64_t)(ticket.waited_us / 1000);
 		n++;
 		http_response_free(&hr);
@@ -568,6 +607,8 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 		}
 		if (sent == -1) {
 			count_request(c, op, e, retry, 0);
+			if (last.code == ECS_E_INTERRUPTED)
+				goto interrupted;
 			if (last.code != ECS_E_UNREACHABLE && last.code != ECS_E_TIMEOUT) {
 				*err = last;
 				goto done;
@@ -631,8 +672,15 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 		delay = backoff_ms(failures);
 		if (ecs_now_ms() + delay + ATTEMPT_MIN_MS > deadline)
 			goto budget;
-		sleep_ms(delay);
+		client_sleep_us(c, (uint64_t)delay * 1000);
+		if (gave_up(c))
+			goto interrupted;
 	}
+
+interrupted:
+	ecs_error_set(err, ECS_E_INTERRUPTED, "%s: interrupted after %d attempt%s in %ld ms",
+	    op, n, n == 1 ? "" : "s", (long)(ecs_now_ms() - start));
+	goto done;
 
 busy:
 	/* The next token is further away than max_throttle_wait allows. */

@@ -37,6 +37,13 @@ int ecs_client_validate(const struct ecs_config *cfg, struct ecs_error *err);
  */
 struct ecs_client *ecs_client_new(const struct ecs_config *cfg, struct creds_provider *creds);
 void ecs_client_free(struct ecs_client *c);
+/*
+ * Sets the function a call asks, while it waits for a rate token, backs
+ * off or waits for a response, whether its caller gave up (e.g. FUSE's
+ * fuse_interrupted(), which answers for the calling thread). Such a call
+ * fails with ECS_E_INTERRUPTED. Set before any call.
+ */
+void ecs_client_set_interrupt(struct ecs_client *c, int (*interrupted)(void));
 
 /*
  * Calls operation op ("DescribeServices") with request body req

@@ -26,6 +26,7 @@ static const char *const code_names[] = {
 	[ECS_E_CONFIG] = "configuration error",
 	[ECS_E_CREDS] = "credentials error",
 	[ECS_E_BUSY] = "busy",
+	[ECS_E_INTERRUPTED] = "interrupted",
 	[ECS_E_INTERNAL] = "internal error",
 };
 

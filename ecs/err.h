@@ -23,6 +23,7 @@ enum ecs_code {
 	ECS_E_CONFIG,		/* no region, bad endpoint, unreadable configuration */
 	ECS_E_CREDS,		/* no credentials found, credential_process failed */
 	ECS_E_BUSY,		/* waiting for a rate-limit token would exceed the bound */
+	ECS_E_INTERRUPTED,	/* the caller gave up (its FUSE request was interrupted) */
 	ECS_E_INTERNAL,		/* a bug or an impossible state */
 };
 

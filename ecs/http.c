@@ -223,6 +223,20 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
+/* libcurl's progress callback: a nonzero return aborts the transfer. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	const struct http_request *req = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return req->interrupted() ? 1 : 0;
+}
+
 /* Sets the options of one transfer on a new or reset handle. */
 static int
 setup(struct http_pool *pool, CURL *h, const struct http_request *req,
@@ -253,6 +267,11 @@ setup(struct http_pool *pool, CURL *h, const struct http_request *req,
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, x);
+	if (req->interrupted != NULL) {
+		SET(CURLOPT_NOPROGRESS, 0L);
+		SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+		SET(CURLOPT_XFERINFODATA, req);
+	}
 	if (strcmp(req->method, "GET") == 0)
 		SET(CURLOPT_HTTPGET, 1L);
 	else {
@@ -316,6 +335,9 @@ http_do(struct http_pool *pool, const struct http_request *req,
 		ecs_error_set(err, ECS_E_PROTOCOL,
 		    "%s %s: response body larger than %lu bytes", req->method,
 		    req->url, HTTP_BODY_MAX);
+	} else if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		ecs_error_set(err, ECS_E_INTERRUPTED, "%s %s: interrupted", req->method,
+		    req->url);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		ecs_error_set(err, ECS_E_TIMEOUT, "%s %s: %s", req->method,
 		    req->url, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));

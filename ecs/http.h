@@ -23,6 +23,9 @@ struct http_request {
 	size_t			 body_len;
 	long			 connect_timeout_ms;
 	long			 timeout_ms;	/* the whole transfer */
+	/* Polled during the transfer (about once a second when idle): nonzero
+	 * aborts it with ECS_E_INTERRUPTED. May be NULL. */
+	int			(*interrupted)(void);
 };
 
 struct http_response {
@@ -38,7 +41,8 @@ void http_pool_free(struct http_pool *pool);
 /*
  * Performs one request. Returns 0 when a response arrived, whatever its
  * status; -1 with err when none did: ECS_E_TIMEOUT (timeout_ms passed),
- * ECS_E_UNREACHABLE (refused, DNS, TLS, dropped or empty reply).
+ * ECS_E_UNREACHABLE (refused, DNS, TLS, dropped or empty reply),
+ * ECS_E_INTERRUPTED (req->interrupted said so).
  * resp is initialised by the call in both cases.
  */
 int http_do(struct http_pool *pool, const struct http_request *req,

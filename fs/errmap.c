@@ -23,6 +23,8 @@ fs_errno(enum ecs_code code)
 		return ETIMEDOUT;
 	case ECS_E_CREDS:
 		return EACCES;
+	case ECS_E_INTERRUPTED:
+		return EINTR;
 	case ECS_E_UNREACHABLE:
 	case ECS_E_SERVER:
 	case ECS_E_PROTOCOL:

@@ -86,6 +86,8 @@ ctx_setup(struct fs_ctx *ctx)
 		ecs_config_free(&ctx->cfg);
 		return -1;
 	}
+	/* A reader that gives up (Ctrl-C) stops waiting for ECS at once. */
+	ecs_client_set_interrupt(ctx->client, fuse_interrupted);
 	ctx->store = ecs_store_new(ctx->client, &sc);
 	ctx->uid = getuid();
 	ctx->gid = getgid();

@@ -7,9 +7,11 @@ counts, and the AWS CLI's view of the same emulator.
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -390,3 +392,32 @@ def test_black_hole_endpoint_fails_within_timeout(emulator, mount_factory):
     # A failing endpoint is left alone for a moment, then tried again.
     wait_for(lambda: m.sh("cat production-cluster/services/api/desired_count",
                           check=False).stdout == "3\n", timeout=10, what="recovery")
+
+
+@pytest.mark.parametrize("how", ["throttled", "black-hole"])
+def test_ctrl_c_releases_a_reader_waiting_for_ecs(emulator, mount_factory, how):
+    """A reader that gives up stops waiting for a rate token or a response."""
+    m = mount_factory(options={"timeout": 30, "max_throttle_wait": 30, "stale_ttl": 0})
+    if how == "throttled":
+        emulator.faults(throttle_probability=1.0)
+    else:
+        os.kill(emulator.proc.pid, 19)  # SIGSTOP: connections hang
+    try:
+        p = subprocess.Popen(["cat", str(m.p("production-cluster", "services", "api",
+                                             "desired_count"))],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.5)
+        assert p.poll() is None  # still waiting
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=10)
+        released = time.monotonic() - t0
+        assert released < 3, released
+        assert "interrupted" in m.log() or how == "black-hole"
+    finally:
+        if how != "throttled":
+            os.kill(emulator.proc.pid, 18)
+        emulator.faults()
+    # The mount keeps serving.
+    wait_for(lambda: m.sh("cat production-cluster/services/api/desired_count",
+                          check=False).stdout == "3\n", timeout=15, what="recovery")
