@@ -13,6 +13,7 @@
 
 #include "ecs/config.h"
 #include "ecs/creds.h"
+#include "tests/unit/aws_env.h"
 #include "tests/unit/check.h"
 
 /* Every secret a test writes contains this, so that leaks are easy to find. */
@@ -23,20 +24,6 @@ static char cfgpath[128];
 static char credpath[128];
 static char runspath[128];
 static char scriptpath[128];
-
-static const char *const cleared_vars[] = {
-	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE",
-	"AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL",
-	"AWS_ENDPOINT_URL_ECS", "AWS_MAX_ATTEMPTS", "AWS_CA_BUNDLE",
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-	"AWS_SECURITY_TOKEN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-	"AWS_CONTAINER_CREDENTIALS_FULL_URI",
-	"AWS_CONTAINER_AUTHORIZATION_TOKEN",
-	"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-	"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
-	"ECSFS_CREDENTIAL_PROCESS_TIMEOUT_MS", "http_proxy", "HTTP_PROXY",
-	"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
-};
 
 /* Writes text to path with mode, or removes path when text is NULL. */
 static inline void
@@ -60,10 +47,7 @@ write_file(const char *path, const char *text, mode_t mode)
 static inline void
 setup(const char *config, const char *credentials)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(cleared_vars) / sizeof(cleared_vars[0]); i++)
-		unsetenv(cleared_vars[i]);
+	aws_env_clear();
 	setenv("HOME", tmpdir, 1);
 	setenv("AWS_REGION", "us-east-1", 1);
 	write_file(cfgpath, config, 0600);

@@ -13,18 +13,12 @@
 
 #include "ecs/config.h"
 #include "ecs/ini.h"
+#include "tests/unit/aws_env.h"
 #include "tests/unit/check.h"
 
 static char tmpdir[] = "/tmp/ecsfs-test-config-XXXXXX";
 static char cfgpath[256];
 static char credpath[256];
-
-static const char *const aws_vars[] = {
-	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE",
-	"AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL",
-	"AWS_ENDPOINT_URL_ECS", "AWS_MAX_ATTEMPTS", "AWS_CA_BUNDLE",
-	"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_DEFAULT_PROFILE",
-};
 
 /* Writes text to path, or removes path when text is NULL. */
 static void
@@ -48,10 +42,7 @@ write_file(const char *path, const char *text)
 static void
 setup(const char *config, const char *credentials)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(aws_vars) / sizeof(aws_vars[0]); i++)
-		unsetenv(aws_vars[i]);
+	aws_env_clear();
 	setenv("HOME", tmpdir, 1);
 	write_file(cfgpath, config);
 	write_file(credpath, credentials);

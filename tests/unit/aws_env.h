@@ -1,0 +1,36 @@
+/*
+ * For the configuration and credential tests: clears every variable the
+ * AWS SDK chain reads (and the proxies libcurl reads), so that nothing of
+ * the machine's environment leaks into a test.
+ */
+#ifndef TESTS_AWS_ENV_H
+#define TESTS_AWS_ENV_H
+
+#include <stdlib.h>
+
+static const char *const aws_env_vars[] = {
+	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+	"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL",
+	"AWS_ENDPOINT_URL_ECS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+	"AWS_MAX_ATTEMPTS", "AWS_CA_BUNDLE",
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_SECURITY_TOKEN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+	"ECSFS_CREDENTIAL_PROCESS_TIMEOUT_MS", "http_proxy", "HTTP_PROXY",
+	"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+};
+
+/* Unsets every variable of aws_env_vars. */
+static inline void
+aws_env_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(aws_env_vars) / sizeof(aws_env_vars[0]); i++)
+		unsetenv(aws_env_vars[i]);
+}
+
+#endif
