@@ -14,13 +14,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache/cache.h"
 #include "ecs/api.h"
 #include "ecs/clock.h"
+#include "ecs/store_value.h"
 #include "ecs/xmalloc.h"
 
 typedef int (*describe_fn)(struct ecs_client *, const char *, const char *const *,
@@ -50,17 +50,10 @@ static const char *const cluster_types[] = {
 	"Ocl", "Lsvc", "Ltask", "Lci", "Osvc", "Otask", "Oci", "Tsvc", "Tci", NULL
 };
 
-/* How many parsed objects are kept for the renders of one folder. */
-#define PARSED_SLOTS 64
-
 struct ecs_store {
 	struct ecs_client	*client;	/* borrowed */
 	struct cache		*cache;		/* thread-safe itself */
-	/*
-	 * The tasks of the service or instance listed last, sorted: siblings
-	 * to batch with when the cluster's own task listing is not cached
-	 * (reading tasks through services/S/tasks/ symlinks).
-	 */
+	struct sval_parsed	*parsed;	/* thread-safe itself */
 	/*
 	 * While the endpoint is failing (unreachable, timing out, 5xx), a
 	 * miss is answered at once from a stale value or with the remembered
@@ -69,13 +62,11 @@ struct ecs_store {
 	 */
 	_Atomic uint64_t	 down_until;
 	_Atomic int		 down_code;
-	pthread_mutex_t		 parsed_lock;
-	struct parsed {
-		struct sval	*v;		/* a reference; protected by parsed_lock */
-		json_t		*obj;		/* protected by parsed_lock */
-		uint64_t	 used;		/* protected by parsed_lock */
-	}			 parsed[PARSED_SLOTS];
-	uint64_t		 parsed_clock;	/* protected by parsed_lock */
+	/*
+	 * The tasks of the service or instance listed last, sorted: siblings
+	 * to batch with when the cluster's own task listing is not cached
+	 * (reading tasks through services/S/tasks/ symlinks).
+	 */
 	pthread_mutex_t		 hint_lock;
 	char			*hint_cluster;	/* protected by hint_lock */
 	json_t			*hint_names;	/* protected by hint_lock */
@@ -121,65 +112,6 @@ describe_clusters(struct ecs_client *c, const char *cluster, const char *const *
 	return ecs_describe_clusters(c, names, n, objs, failures, err);
 }
 
-/*
- * A cached value. Listings are kept parsed; described objects are kept as
- * compact JSON text, which takes a sixth of the memory of a parsed jansson
- * object, and parsed again when read (a small table of recently parsed
- * objects makes the renders of one folder's files parse it once).
- */
-struct sval {
-	atomic_int	 refs;
-	json_t		*json;		/* a listing, or NULL */
-	size_t		 len;
-	char		 text[];	/* an object, when json is NULL */
-};
-
-/* A value holding a listing; takes a reference to names. */
-static struct sval *
-sval_listing(json_t *names)
-{
-	struct sval *v = xcalloc(1, sizeof(*v));
-
-	atomic_init(&v->refs, 1);
-	v->json = json_incref(names);
-	return v;
-}
-
-/* A value holding obj as compact text. */
-static struct sval *
-sval_object(json_t *obj)
-{
-	char *text = json_dumps(obj, JSON_COMPACT);
-	size_t len = text ? strlen(text) : 2;
-	struct sval *v = xmalloc(sizeof(*v) + len + 1);
-
-	atomic_init(&v->refs, 1);
-	v->json = NULL;
-	v->len = len;
-	memcpy(v->text, text ? text : "{}", len + 1);
-	free(text);
-	return v;
-}
-
-static void
-value_ref(void *p)
-{
-	struct sval *v = p;
-
-	atomic_fetch_add(&v->refs, 1);
-}
-
-static void
-value_unref(void *p)
-{
-	struct sval *v = p;
-
-	if (v == NULL || atomic_fetch_sub(&v->refs, 1) != 1)
-		return;
-	json_decref(v->json);
-	free(v);
-}
-
 struct ecs_store *
 ecs_store_new(struct ecs_client *client, const struct ecs_store_config *cfg)
 {
@@ -189,14 +121,14 @@ ecs_store_new(struct ecs_client *client, const struct ecs_store_config *cfg)
 		.negative_ttl_ms = cfg->negative_ttl_ms,
 		.stale_ttl_ms = cfg->stale_ttl_ms,
 		.max_entries = cfg->max_entries,
-		.ref = value_ref,
-		.unref = value_unref,
+		.ref = sval_ref,
+		.unref = sval_unref,
 	};
 
 	s->client = client;
 	s->cache = cache_new(&cc);
+	s->parsed = sval_parsed_new();
 	pthread_mutex_init(&s->hint_lock, NULL);
-	pthread_mutex_init(&s->parsed_lock, NULL);
 	return s;
 }
 
@@ -206,11 +138,7 @@ ecs_store_free(struct ecs_store *s)
 	if (s == NULL)
 		return;
 	cache_free(s->cache);
-	for (size_t i = 0; i < PARSED_SLOTS; i++) {
-		value_unref(s->parsed[i].v);
-		json_decref(s->parsed[i].obj);
-	}
-	pthread_mutex_destroy(&s->parsed_lock);
+	sval_parsed_free(s->parsed);
 	pthread_mutex_destroy(&s->hint_lock);
 	free(s->hint_cluster);
 	json_decref(s->hint_names);
@@ -292,51 +220,6 @@ names_search(json_t *names, const char *name, int *found)
 }
 
 /*
- * The JSON of a cached value, as a new reference: the listing itself, or
- * the object parsed from its text (or found among the recently parsed).
- * Drops the caller's reference to v.
- */
-static json_t *
-sval_take(struct ecs_store *s, struct sval *v)
-{
-	struct parsed *slot, *oldest;
-	json_t *obj;
-	size_t i;
-
-	if (v->json != NULL) {
-		obj = json_incref(v->json);
-		value_unref(v);
-		return obj;
-	}
-	pthread_mutex_lock(&s->parsed_lock);
-	for (i = 0; i < PARSED_SLOTS; i++) {
-		slot = &s->parsed[i];
-		if (slot->v == v) {
-			slot->used = ++s->parsed_clock;
-			obj = json_incref(slot->obj);
-			pthread_mutex_unlock(&s->parsed_lock);
-			value_unref(v);
-			return obj;
-		}
-	}
-	pthread_mutex_unlock(&s->parsed_lock);
-	if ((obj = json_loadb(v->text, v->len, 0, NULL)) == NULL)
-		obj = json_object();
-	pthread_mutex_lock(&s->parsed_lock);
-	oldest = &s->parsed[0];
-	for (i = 1; i < PARSED_SLOTS; i++)
-		if (s->parsed[i].used < oldest->used)
-			oldest = &s->parsed[i];
-	value_unref(oldest->v);
-	json_decref(oldest->obj);
-	oldest->v = v;			/* the caller's reference moves here */
-	oldest->obj = json_incref(obj);
-	oldest->used = ++s->parsed_clock;
-	pthread_mutex_unlock(&s->parsed_lock);
-	return obj;
-}
-
-/*
  * Serves key from a stale value after a failed fetch, if one is young
  * enough; else leaves err as it is. Returns 0 when served.
  */
@@ -347,7 +230,7 @@ serve_stale(struct ecs_store *s, const char *key, json_t **out, struct ecs_error
 
 	if (err->code == ECS_E_NOTFOUND || !cache_get_stale(s->cache, key, &v))
 		return -1;
-	*out = sval_take(s, v);
+	*out = sval_take(s->parsed, v);
 	return 0;
 }
 
@@ -369,7 +252,7 @@ store_cached(struct ecs_store *s, const char *key,
 	*out = NULL;
 	switch (cache_get(s->cache, key, &v, &claim, &error)) {
 	case CACHE_HIT:
-		*out = sval_take(s, v);
+		*out = sval_take(s->parsed, v);
 		return 0;
 	case CACHE_NEGATIVE:
 		ecs_error_set(err, ECS_E_NOTFOUND, "not found");
@@ -395,7 +278,7 @@ store_cached(struct ecs_store *s, const char *key,
 	}
 	v = sval_listing(val);
 	cache_put(s->cache, key, v, claim);
-	value_unref(v);
+	sval_unref(v);
 	*out = val;
 	return 0;
 }
@@ -580,7 +463,7 @@ batch_run(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 			*out = json_incref(o);
 		v = sval_object(o);
 		cache_put(s->cache, b->keys[i], v, b->claims[i]);
-		value_unref(v);
+		sval_unref(v);
 		b->done[i] = 1;
 	}
 	/* What was neither returned nor reported is taken as missing. */
@@ -623,7 +506,7 @@ ecs_store_get(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 	key = object_key(kind, cluster, name);
 	switch (cache_get(s->cache, key, &v, &claim, &error)) {
 	case CACHE_HIT:
-		*obj = sval_take(s, v);
+		*obj = sval_take(s->parsed, v);
 		free(key);
 		return 0;
 	case CACHE_NEGATIVE:
@@ -654,7 +537,7 @@ ecs_store_get(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 	b.n = 1;
 	lkey = store_key(k->list_type, kind == ECS_KIND_CLUSTER ? NULL : cluster, NULL);
 	if (cache_peek(s->cache, lkey, &v, &fresh))
-		listing = sval_take(s, v);
+		listing = sval_take(s->parsed, v);
 	else if (kind == ECS_KIND_TASK)
 		listing = hint_get(s, cluster);
 	if (listing != NULL)
@@ -695,7 +578,7 @@ ecs_store_exists(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 		return found;
 	}
 	if (cache_peek(s->cache, lkey, &v, &fresh)) {
-		obj = sval_take(s, v);
+		obj = sval_take(s->parsed, v);
 		if (fresh) {
 			names_search(obj, name, &found);
 			known = 1;
@@ -747,7 +630,7 @@ ecs_store_fetch_many(struct ecs_store *s, enum ecs_kind kind, const char *cluste
 		key = object_key(kind, cluster, name);
 		v = sval_object(o);
 		cache_set_since(s->cache, key, v, mark);
-		value_unref(v);
+		sval_unref(v);
 		free(key);
 	}
 	return 0;
@@ -781,7 +664,7 @@ ecs_store_put(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 	struct sval *v = sval_object(obj);
 
 	cache_set(s->cache, key, v);
-	value_unref(v);
+	sval_unref(v);
 	free(key);
 }
 

@@ -109,8 +109,6 @@ void fs_node_clear(struct fs_node *node);
 int fs_node_resolve(struct fs_node *node);
 /* Renders a file node into out; returns 0 or a negative errno. */
 int fs_node_render(struct fs_node *node, struct buf *out);
-/* The fixed subfolder index of name in dir's table, or -1. */
-int fs_dir_subdir(enum fs_dir_kind dir, const char *name);
 /* The file entry named name in dir's table, or NULL. */
 const struct fs_file *fs_dir_file(enum fs_dir_kind dir, const char *name);
 

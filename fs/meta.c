@@ -8,7 +8,6 @@
 #include "ecs/client.h"
 #include "fs/journal.h"
 #include "fs/wait.h"
-#include "fs/write.h"
 
 int
 fs_render_version(const struct fs_node *n, struct buf *out, struct ecs_error *err)
@@ -59,29 +58,6 @@ fs_render_journal(const struct fs_node *n, struct buf *out, struct ecs_error *er
 	(void)n;
 	(void)err;
 	fs_journal_render(out);
-	return 0;
-}
-
-/* Strips one trailing newline, as `echo` adds it. */
-static size_t
-chomp(const char *data, size_t len)
-{
-	if (len > 0 && data[len - 1] == '\n')
-		len--;
-	return len;
-}
-
-int
-fs_write_dry_run(const struct fs_node *n, const char *data, size_t len,
-    struct ecs_error *err)
-{
-	size_t n1 = chomp(data, len);
-	int old;
-
-	if (n1 != 1 || (data[0] != '0' && data[0] != '1'))
-		return fs_write_reject(n, data, len, err, "dry_run takes 0 or 1");
-	old = atomic_exchange(&n->ctx->dry_run, data[0] == '1');
-	fs_write_journal_setting(n, old ? "1" : "0", data[0] == '1' ? "1" : "0");
 	return 0;
 }
 

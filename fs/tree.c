@@ -101,17 +101,6 @@ const struct fs_dir fs_dirs[FS_DIR_COUNT] = {
 	[FS_INSTANCE_TASKS] = { { NULL }, NULL, ECS_KIND_TASK },
 };
 
-int
-fs_dir_subdir(enum fs_dir_kind dir, const char *name)
-{
-	int i;
-
-	for (i = 0; fs_dirs[dir].subdirs[i] != NULL; i++)
-		if (strcmp(fs_dirs[dir].subdirs[i], name) == 0)
-			return i;
-	return -1;
-}
-
 const struct fs_file *
 fs_dir_file(enum fs_dir_kind dir, const char *name)
 {

@@ -56,6 +56,22 @@ static int poller_started;		/* set before and after the thread only */
 static pthread_t poller_thread;
 static struct fs_ctx *wait_ctx;		/* set before the thread starts */
 
+/* Waits on cond for at most ms milliseconds. Called with wait_lock held. */
+static void
+timed_wait(pthread_cond_t *cond, uint64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(cond, &wait_lock, &ts);
+}
+
 /* Appends "TIME NAME " to a waiter's output. Called with wait_lock held. */
 static void
 line_start(struct fs_waiter *w)
@@ -294,7 +310,6 @@ poller_main(void *arg)
 	long interval = wait_ctx->opts.wait_interval_ms > 0 ?
 	    wait_ctx->opts.wait_interval_ms : 1000;
 	struct group *g;
-	struct timespec ts;
 	uint64_t due, now;
 	size_t ng, i, j;
 
@@ -307,14 +322,7 @@ poller_main(void *arg)
 			if (due == 0) {
 				pthread_cond_wait(&poll_cond, &wait_lock);
 			} else {
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_sec += (time_t)((due - now) / 1000);
-				ts.tv_nsec += (long)((due - now) % 1000) * 1000000;
-				if (ts.tv_nsec >= 1000000000) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000;
-				}
-				pthread_cond_timedwait(&poll_cond, &wait_lock, &ts);
+				timed_wait(&poll_cond, due - now);
 			}
 			continue;
 		}
@@ -402,7 +410,6 @@ fs_wait_open(struct fs_node *node, struct fs_waiter **out)
 int
 fs_wait_read(struct fs_waiter *w, char *buf, size_t size)
 {
-	struct timespec ts;
 	size_t n;
 	int rc;
 
@@ -412,13 +419,7 @@ fs_wait_read(struct fs_waiter *w, char *buf, size_t size)
 			pthread_mutex_unlock(&wait_lock);
 			return -EINTR;
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += INTERRUPT_CHECK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&wait_cond, &wait_lock, &ts);
+		timed_wait(&wait_cond, INTERRUPT_CHECK_MS);
 	}
 	if (w->consumed < w->out.len) {
 		n = w->out.len - w->consumed;

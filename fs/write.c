@@ -86,13 +86,6 @@ reject(const struct fs_node *n, const char *op, const char *data, size_t len,
 	return -1;
 }
 
-void
-fs_write_journal_setting(const struct fs_node *n, const char *old_value,
-    const char *new_value)
-{
-	journal(n, "SetDryRun", old_value, new_value, "ok", NULL);
-}
-
 int
 fs_write_reject(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err, const char *why)
@@ -398,4 +391,18 @@ out:
 	json_decref(cis);
 	json_decref(failures);
 	return rc;
+}
+
+/* The mount's own dry_run setting: "0" or "1"; the change is journaled too. */
+int
+fs_write_dry_run(const struct fs_node *n, const char *data, size_t len,
+    struct ecs_error *err)
+{
+	int old;
+
+	if (chomp(data, len) != 1 || (data[0] != '0' && data[0] != '1'))
+		return reject(n, "SetDryRun", data, len, err, "dry_run takes 0 or 1");
+	old = atomic_exchange(&n->ctx->dry_run, data[0] == '1');
+	journal(n, "SetDryRun", old ? "1" : "0", data[0] == '1' ? "1" : "0", "ok", NULL);
+	return 0;
 }

@@ -7,13 +7,10 @@
 int fs_write_desired_count(const struct fs_node *, const char *, size_t, struct ecs_error *);
 int fs_write_restart(const struct fs_node *, const char *, size_t, struct ecs_error *);
 int fs_write_stop(const struct fs_node *, const char *, size_t, struct ecs_error *);
+int fs_write_dry_run(const struct fs_node *, const char *, size_t, struct ecs_error *);
 int fs_write_instance_status(const struct fs_node *, const char *, size_t, struct ecs_error *);
 /* Journals a write refused before parsing (at an offset, too large) and sets err. */
 int fs_write_reject(const struct fs_node *, const char *, size_t, struct ecs_error *,
     const char *why);
-
-/* Journals a change of the mount's own dry_run setting. */
-void fs_write_journal_setting(const struct fs_node *, const char *old_value,
-    const char *new_value);
 
 #endif

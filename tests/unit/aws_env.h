@@ -1,12 +1,15 @@
 /*
  * For the configuration and credential tests: clears every variable the
  * AWS SDK chain reads (and the proxies libcurl reads), so that nothing of
- * the machine's environment leaks into a test.
+ * the machine's environment leaks into a test, and writes their files.
  */
 #ifndef TESTS_AWS_ENV_H
 #define TESTS_AWS_ENV_H
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const aws_env_vars[] = {
 	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
@@ -31,6 +34,24 @@ aws_env_clear(void)
 
 	for (i = 0; i < sizeof(aws_env_vars) / sizeof(aws_env_vars[0]); i++)
 		unsetenv(aws_env_vars[i]);
+}
+
+/* Writes text to path with mode, or only removes path when text is NULL. */
+static inline void
+aws_write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	unlink(path);
+	if (text == NULL)
+		return;
+	if ((f = fopen(path, "w")) == NULL) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
 }
 
 #endif

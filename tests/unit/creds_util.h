@@ -25,24 +25,6 @@ static char credpath[128];
 static char runspath[128];
 static char scriptpath[128];
 
-/* Writes text to path with mode, or removes path when text is NULL. */
-static inline void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f;
-
-	unlink(path);
-	if (text == NULL)
-		return;
-	if ((f = fopen(path, "w")) == NULL) {
-		perror(path);
-		exit(1);
-	}
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-}
-
 /* Clears the environment, writes both files (0600) and forgets past runs. */
 static inline void
 setup(const char *config, const char *credentials)
@@ -50,8 +32,8 @@ setup(const char *config, const char *credentials)
 	aws_env_clear();
 	setenv("HOME", tmpdir, 1);
 	setenv("AWS_REGION", "us-east-1", 1);
-	write_file(cfgpath, config, 0600);
-	write_file(credpath, credentials, 0600);
+	aws_write_file(cfgpath, config, 0600);
+	aws_write_file(credpath, credentials, 0600);
 	unlink(runspath);
 }
 

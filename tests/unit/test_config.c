@@ -20,32 +20,14 @@ static char tmpdir[] = "/tmp/ecsfs-test-config-XXXXXX";
 static char cfgpath[256];
 static char credpath[256];
 
-/* Writes text to path, or removes path when text is NULL. */
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f;
-
-	if (text == NULL) {
-		unlink(path);
-		return;
-	}
-	if ((f = fopen(path, "w")) == NULL) {
-		perror(path);
-		exit(1);
-	}
-	fputs(text, f);
-	fclose(f);
-}
-
 /* Clears the environment and writes the two files (NULL: no file). */
 static void
 setup(const char *config, const char *credentials)
 {
 	aws_env_clear();
 	setenv("HOME", tmpdir, 1);
-	write_file(cfgpath, config);
-	write_file(credpath, credentials);
+	aws_write_file(cfgpath, config, 0644);
+	aws_write_file(credpath, credentials, 0644);
 }
 
 /* Loads with overrides ov (may be NULL); returns ecs_config_load's result. */
@@ -378,7 +360,7 @@ test_files(void)
 	mkdir(sub, 0700);
 	snprintf(alt, sizeof(alt), "%s/alt/conf", tmpdir);
 	setup(NULL, NULL);
-	write_file(alt, "[profile x]\nregion = alt-1\nca_bundle = ~/ca.pem\n");
+	aws_write_file(alt, "[profile x]\nregion = alt-1\nca_bundle = ~/ca.pem\n", 0644);
 	setenv("AWS_CONFIG_FILE", "~/alt/conf", 1);
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
 	setenv("AWS_PROFILE", "x", 1);

@@ -158,7 +158,7 @@ test_files(void)
 		CHECK_STR(c.secret_key, SECRET_MARK "file");
 		CHECK_STR(c.session_token, "tokfile");
 		/* A rewritten file is read again after creds_invalidate(). */
-		write_file(credpath, "[default]\naws_access_key_id = AKIDNEW\n"
+		aws_write_file(credpath, "[default]\naws_access_key_id = AKIDNEW\n"
 		    "aws_secret_access_key = " SECRET_MARK "new\n", 0600);
 		CHECK_INT(creds_get(p, &c, &err), 0);
 		CHECK_STR(c.access_key, "AKIDFILE");
@@ -167,7 +167,7 @@ test_files(void)
 		CHECK_STR(c.access_key, "AKIDNEW");
 		CHECK_STR(c.session_token, "");
 		/* Keys removed from the file: the reload fails. */
-		write_file(credpath, "[default]\nregion = x\n", 0600);
+		aws_write_file(credpath, "[default]\nregion = x\n", 0600);
 		creds_invalidate(p);
 		CHECK_INT(creds_get(p, &c, &err), -1);
 		snprintf(want, sizeof(want), "%s [default] no longer has "
@@ -461,12 +461,12 @@ test_container(void)
 
 	/* The token file wins over the token, and is read at each fetch. */
 	snprintf(tokfile, sizeof(tokfile), "%s/token", tmpdir);
-	write_file(tokfile, "file-token\n", 0600);
+	aws_write_file(tokfile, "file-token\n", 0600);
 	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokfile, 1);
 	p = provider(NULL, &err);
 	CHECK(p != NULL);
 	CHECK(strstr(s.request, "\r\nAuthorization: file-token\r\n") != NULL);
-	write_file(tokfile, "rotated-token", 0600);
+	aws_write_file(tokfile, "rotated-token", 0600);
 	creds_invalidate(p);
 	CHECK_INT(creds_get(p, &c, &err), 0);
 	CHECK(strstr(s.request, "\r\nAuthorization: rotated-token\r\n") !=

@@ -57,7 +57,7 @@ write_script(const char *body)
 	    "echo run >> '%s'\n"
 	    "n=$(wc -l < '%s' | tr -d ' ')\n"
 	    "%s\n", runspath, runspath, body);
-	write_file(scriptpath, text, 0700);
+	aws_write_file(scriptpath, text, 0700);
 }
 
 /* Sets up a default profile whose credential_process is the script. */
