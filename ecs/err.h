@@ -39,6 +39,11 @@ struct ecs_error {
 	char		aws_code[64];	/* e.g. "ServiceNotFoundException", or "" */
 	char		message[512];	/* human-readable, never a secret */
 	char		request_id[80];	/* x-amzn-RequestId, or "" */
+	/*
+	 * Set when a mutating request was sent and no answer came back (the
+	 * budget ran out, the connection dropped): it may have been applied.
+	 */
+	int		maybe_applied;
 };
 
 void ecs_error_clear(struct ecs_error *err);
