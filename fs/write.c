@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,10 +18,8 @@
 #include "ecs/xmalloc.h"
 #include "fs/inval.h"
 #include "fs/journal.h"
+#include "fs/parse.h"
 #include "fs/tree.h"
-
-/* ECS's limit on a StopTask reason. */
-#define STOP_REASON_MAX 255
 
 /* The journal's target for a node: "cluster/services/api". */
 static void
@@ -39,7 +38,6 @@ target_of(const struct fs_node *n, char *out, size_t size)
 		snprintf(out, size, ".ecsfs");
 }
 
-static size_t chomp(const char *, size_t);
 static void journal(const struct fs_node *, const char *, const char *, const char *,
     const char *, const struct ecs_error *);
 
@@ -50,7 +48,7 @@ shown_input(const char *data, size_t len)
 	size_t i, n;
 	struct buf b;
 
-	len = chomp(data, len);
+	len = fs_parse_chomp(data, len);
 	n = len > 64 ? 64 : len;
 	buf_init(&b);
 	for (i = 0; i < n; i++) {
@@ -135,80 +133,6 @@ or_dash(const char *s)
 	return s != NULL ? s : "-";
 }
 
-/* Drops one trailing newline, as echo adds. */
-static size_t
-chomp(const char *data, size_t len)
-{
-	return len > 0 && data[len - 1] == '\n' ? len - 1 : len;
-}
-
-/* 1 when data is valid UTF-8 with no control character but tab. */
-static int
-is_text(const char *data, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)data, *end = p + len;
-
-	while (p < end) {
-		size_t n, i;
-		uint32_t cp;
-
-		if (*p < 0x80) {
-			if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-				return 0;
-			p++;
-			continue;
-		}
-		if ((*p & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *p & 0x1f;
-		} else if ((*p & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *p & 0x0f;
-		} else if ((*p & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *p & 0x07;
-		} else {
-			return 0;
-		}
-		if ((size_t)(end - p) <= n)
-			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
-}
-
-/*
- * Parses "N", "+N" or "-N" (one trailing newline allowed): decimal digits
- * only, at most 2^31-1. Returns 0, or -1 for anything else.
- */
-static int
-parse_count(const char *data, size_t len, int *sign, long long *value)
-{
-	size_t i = 0;
-
-	len = chomp(data, len);
-	*sign = 0;
-	if (len > 0 && (data[0] == '+' || data[0] == '-'))
-		*sign = data[i++] == '+' ? 1 : -1;
-	if (i == len || len - i > 10)
-		return -1;
-	*value = 0;
-	for (; i < len; i++) {
-		if (data[i] < '0' || data[i] > '9')
-			return -1;
-		*value = *value * 10 + (data[i] - '0');
-	}
-	return *value <= INT32_MAX ? 0 : -1;
-}
-
 /* Sends UpdateService (unless in dry run) and settles cache, kernel and journal. */
 static int
 update_service(const struct fs_node *n, const struct ecs_service_update *u,
@@ -264,7 +188,7 @@ fs_write_desired_count(const struct fs_node *n, const char *data, size_t len,
 	json_t *svc;
 	int sign, rc;
 
-	if (parse_count(data, len, &sign, &value) != 0)
+	if (fs_parse_count(data, len, &sign, &value) != 0)
 		return reject(n, "UpdateService", data, len, err,
 		    "desired_count takes N, +N or -N (0 to 2147483647)");
 	/* A relative change starts from the value ECS has now, not a cached one. */
@@ -293,7 +217,7 @@ fs_write_restart(const struct fs_node *n, const char *data, size_t len,
 	char oldv[128];
 	json_t *svc;
 
-	if (!is_text(data, chomp(data, len)))
+	if (!fs_parse_is_text(data, fs_parse_chomp(data, len)))
 		return reject(n, "UpdateService", data, len, err,
 		    "restart takes a line of text (any, e.g. 1)");
 	if (current(n, "UpdateService", 0, &svc, err) != 0)
@@ -311,10 +235,10 @@ fs_write_stop(const struct fs_node *n, const char *data, size_t len,
 	struct fs_ctx *ctx = n->ctx;
 	char oldv[32], *reason;
 	json_t *task = NULL;
+	size_t reason_len;
 	int rc = -1;
 
-	len = chomp(data, len);
-	if (len == 0 || len > STOP_REASON_MAX || !is_text(data, len))
+	if (fs_parse_stop_reason(data, len, &reason_len) != 0)
 		return reject(n, "StopTask", data, len, err,
 		    "stop takes a reason: 1 to 255 characters of text on one line");
 	if (current(n, "StopTask", 0, &task, err) != 0)
@@ -323,7 +247,7 @@ fs_write_stop(const struct fs_node *n, const char *data, size_t len,
 	    or_dash(json_string_value(json_object_get(task, "desiredStatus"))));
 	json_decref(task);
 	task = NULL;
-	reason = xstrndup(data, len);
+	reason = xstrndup(data, reason_len);
 	if (atomic_load(&ctx->dry_run)) {
 		ecs_error_clear(err);
 		journal(n, "StopTask", oldv, "STOPPED", "dry-run", NULL);
@@ -345,19 +269,13 @@ int
 fs_write_instance_status(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
-	static const char *const states[] = { "ACTIVE", "DRAINING", NULL };
 	struct fs_ctx *ctx = n->ctx;
-	const char *want = NULL, *reason;
+	const char *want, *reason;
 	json_t *ci, *cis = NULL, *failures = NULL;
 	char oldv[32];
-	size_t i;
 	int rc = -1;
 
-	len = chomp(data, len);
-	for (i = 0; states[i] != NULL; i++)
-		if (strlen(states[i]) == len && memcmp(states[i], data, len) == 0)
-			want = states[i];
-	if (want == NULL)
+	if ((want = fs_parse_instance_status(data, len)) == NULL)
 		return reject(n, "UpdateContainerInstancesState", data, len, err,
 		    "status takes ACTIVE or DRAINING");
 	if (current(n, "UpdateContainerInstancesState", 0, &ci, err) != 0)
@@ -398,11 +316,11 @@ int
 fs_write_dry_run(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
-	int old;
+	int old, on;
 
-	if (chomp(data, len) != 1 || (data[0] != '0' && data[0] != '1'))
+	if (fs_parse_flag(data, len, &on) != 0)
 		return reject(n, "SetDryRun", data, len, err, "dry_run takes 0 or 1");
-	old = atomic_exchange(&n->ctx->dry_run, data[0] == '1');
-	journal(n, "SetDryRun", old ? "1" : "0", data[0] == '1' ? "1" : "0", "ok", NULL);
+	old = atomic_exchange(&n->ctx->dry_run, on);
+	journal(n, "SetDryRun", old ? "1" : "0", on ? "1" : "0", "ok", NULL);
 	return 0;
 }
