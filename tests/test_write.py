@@ -158,6 +158,24 @@ def test_stop_replaces_the_task(mount, emulator):
     wait_for(replaced, timeout=20, what="a replacement task")
 
 
+def test_stop_reason_is_limited_in_characters_not_bytes(mount, emulator):
+    tasks = sorted(t for t, v in emulator.state(PROD)["tasks"].items()
+                   if v["desiredStatus"] == "RUNNING")
+    reason = "\u00e9" * 129  # 258 bytes
+    with open(mount.p(PROD, "tasks", tasks[0], "stop"), "w", encoding="utf-8") as fh:
+        fh.write(reason + "\n")
+    assert emulator.state(PROD)["tasks"][tasks[0]]["stoppedReason"] == reason
+    cli = emulator.aws("ecs", "describe-tasks", "--cluster", PROD, "--tasks", tasks[0])
+    assert cli["tasks"][0]["stoppedReason"] == reason
+    emulator.reset_calls()
+    path = mount.p(PROD, "tasks", tasks[1], "stop")
+    assert write_raw(path, ("\u00e9" * 256).encode()) == 22
+    assert write_raw(path, ("\u20ac" * 256 + "\n").encode()) == 22
+    assert mutating_calls(emulator) == {}
+    assert write_raw(path, ("\u20ac" * 255 + "\n").encode()) == 0
+    assert emulator.state(PROD)["tasks"][tasks[1]]["stoppedReason"] == "\u20ac" * 255
+
+
 def test_drain_moves_tasks_off_the_instance(mount, emulator):
     st = emulator.state(PROD)
     ci = max(st["instances"], key=lambda i: st["instances"][i]["running"])
