@@ -296,10 +296,12 @@ settle_lost_answer(const struct fs_node *n, const char *op, const char *old_valu
 	    shows(*obj, w)) {
 		if (w->deployments != NULL)
 			new_value = primary_deployment(*obj);
+		/* The mutation's own request id never came back. */
 		note = *err;
-		snprintf(note.request_id, sizeof(note.request_id), "%s", ferr.request_id);
+		note.request_id[0] = '\0';
 		snprintf(note.message, sizeof(note.message), "the answer was lost (%s); "
-		    "a fresh describe shows the change applied", lost);
+		    "a fresh describe (request %.79s) shows the change applied", lost,
+		    ferr.request_id[0] != '\0' ? ferr.request_id : "-");
 		journal(n, op, old_value, new_value, "ok", &note);
 		ecs_error_clear(err);
 		return 0;
