@@ -16,9 +16,15 @@
 static int
 text_chars(const char *data, size_t len, size_t *chars)
 {
-	const unsigned char *p = (const unsigned char *)data, *end = p + len;
+	const unsigned char *p = (const unsigned char *)data, *end;
 	size_t count = 0;
 
+	if (len == 0) {
+		if (chars != NULL)
+			*chars = 0;
+		return 1;
+	}
+	end = p + len;
 	while (p < end) {
 		size_t n, i;
 		uint32_t cp;

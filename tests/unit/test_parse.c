@@ -335,9 +335,26 @@ test_flag(void)
 	}
 }
 
+/* No parser reads through a NULL pointer when the length is 0. */
+static void
+test_empty_null(void)
+{
+	long long value;
+	size_t n;
+	int sign, on;
+
+	CHECK_INT(fs_parse_chomp(NULL, 0), 0);
+	CHECK_INT(fs_parse_is_text(NULL, 0), 1);
+	CHECK_INT(fs_parse_count(NULL, 0, &sign, &value), -1);
+	CHECK_INT(fs_parse_stop_reason(NULL, 0, &n), -1);
+	CHECK(fs_parse_instance_status(NULL, 0) == NULL);
+	CHECK_INT(fs_parse_flag(NULL, 0, &on), -1);
+}
+
 int
 main(void)
 {
+	test_empty_null();
 	test_chomp();
 	test_is_text();
 	test_count();
