@@ -121,7 +121,11 @@ def test_writes_to_different_services_run_in_parallel(emulator, mount_factory):
 
 
 def test_concurrent_relative_writes_lose_no_update(emulator, mount_factory):
-    """Ten `echo +1` at once from 10 give 20: each reads ECS's value after the last update."""
+    """Ten `echo +1` at once from 10 give 20: each reads ECS's value after the last update.
+
+    The kernel serialises direct writes to one file unless the mount asks for
+    parallel direct writes; the mount's per-object lock keeps this true either way.
+    """
     f = "%s/services/web/desired_count" % PROD
     emulator.aws("ecs", "update-service", "--cluster", PROD, "--service", "web",
                  "--desired-count", "10")
