@@ -9,6 +9,7 @@
 #include "ecs/client.h"
 #include "fs/inval.h"
 #include "fs/journal.h"
+#include "fs/ops.h"
 #include "fs/wait.h"
 
 int
@@ -43,6 +44,7 @@ fs_render_stats(const struct fs_node *n, struct buf *out, struct ecs_error *err)
 	ecs_client_stats(n->ctx->client, out);
 	ecs_store_stats(n->ctx->store, out);
 	buf_printf(out, "waits_open %zu\n", fs_wait_count());
+	fs_ops_stats(out);
 	return 0;
 }
 

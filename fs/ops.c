@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
@@ -66,6 +67,31 @@ struct fs_dirent {
 
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fs_handle *handles;	/* protected by handles_lock */
+
+/* Requests that reached the daemon, by kind: what the kernel did not answer itself. */
+enum req_kind { R_LOOKUP, R_GETATTR, R_READ, R_WRITE, R_READDIR, R_OTHER, R_COUNT };
+static const char *const req_names[R_COUNT] = {
+	"lookup", "getattr", "read", "write", "readdir", "other"
+};
+static atomic_ulong req_counts[R_COUNT];
+
+#define COUNT(k) atomic_fetch_add(&req_counts[(k)], 1)
+
+void
+fs_ops_stats(struct buf *out)
+{
+	unsigned long total = 0, n;
+	int k;
+
+	for (k = 0; k < R_COUNT; k++)
+		total += atomic_load(&req_counts[k]);
+	buf_printf(out, "fuse_requests %lu\n", total);
+	for (k = 0; k < R_COUNT; k++) {
+		n = atomic_load(&req_counts[k]);
+		buf_printf(out, "fuse_requests.%s %lu\n", req_names[k], n);
+	}
+	buf_printf(out, "inodes %zu\n", fs_ino_count());
+}
 
 static struct fs_handle *
 handle_new(void)
@@ -315,6 +341,7 @@ ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fuse_entry_param e;
 	char *path = child_path(parent, name);
 	int rc = -ENOENT;
+	COUNT(R_LOOKUP);
 
 	fs_req_begin(req);
 	if (path != NULL)
@@ -351,6 +378,7 @@ ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	char *path;
 	struct stat st;
 	int rc = -ENOENT;
+	COUNT(R_GETATTR);
 
 	if (w != NULL) {
 		/* A reader's getattr (it has the file) is the wait's blocking call. */
@@ -386,6 +414,7 @@ ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct fs_node node;
 	struct stat st;
 	int rc = -ENOENT;
+	COUNT(R_OTHER);
 
 	(void)fi;
 	fs_req_begin(req);
@@ -438,6 +467,7 @@ ll_readlink(fuse_req_t req, fuse_ino_t ino)
 static void
 ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	COUNT(R_OTHER);
 	(void)ino;
 	(void)fi;
 	fuse_reply_err(req, ENOSYS);
@@ -449,6 +479,7 @@ ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 {
 	struct fs_waiter *w = fs_ino_priv(ino);
 	struct fs_snap *snap;
+	COUNT(R_READ);
 
 	(void)fi;
 	if (w != NULL) {
@@ -474,6 +505,7 @@ ll_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t of
 	char *path = fs_ino_path(ino);
 	struct fs_node node;
 	int rc = -ENOENT;
+	COUNT(R_WRITE);
 
 	fs_req_begin(req);
 	if (path == NULL)
@@ -617,6 +649,7 @@ ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs_handle *h = NULL;
 	struct fs_node node;
 	int rc = -ENOENT;
+	COUNT(R_READDIR);
 
 	fs_req_begin(req);
 	if (path != NULL && (rc = node_open("opendir", path, &node)) == 0) {
