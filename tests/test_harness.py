@@ -559,6 +559,24 @@ def test_scale_services_pipeline(harness, emulator, count, expect, dry_run):
         assert st["desired"] == expect and st["running"] == expect
 
 
+def test_scale_services_pipeline_with_a_slow_endpoint(harness, emulator):
+    """Every call 300 ms slow, as through a distant VPC endpoint, while the
+    steps' shells start and reap children (command substitutions, pipes):
+    the run succeeds, each service is scaled by exactly one UpdateService."""
+    emulator.faults(latency_ms=300)
+    emulator.reset_calls()
+    ex = harness(SCALE, cluster_name=DEV, service_names="api,web", desired_count="3",
+                 dry_run="false")
+    assert ex.status == "Success", ex.report()
+    assert ex.output("SCALE", "scale", "SUCCESS_COUNT") == "2"
+    assert ex.output("VERIFY", "verify", "STABLE_COUNT") == "2"
+    assert mutating_calls(emulator) == {"UpdateService": 2}, emulator.calls()
+    emulator.faults()
+    for s in ("api", "web"):
+        st = emulator.state(DEV)["services"][s]
+        assert st["desired"] == 3 and st["running"] == 3, st
+
+
 def test_scale_services_refuses_a_bad_count(harness, emulator):
     emulator.reset_calls()
     ex = harness(SCALE, cluster_name=DEV, service_names="api", desired_count="1e3",

@@ -151,7 +151,8 @@ def test_a_step_whose_children_end_during_calls_never_fails(emulator, mount_fact
     got = emulator.calls()
     # The reads reached ECS (they were not served from a cache), so the
     # children ended while calls were on the wire.
-    assert got.get("DescribeServices", 0) >= 3 * SERVICES, got
+    reads = got.get("DescribeServices", 0) + got.get("ListServices", 0)
+    assert reads >= 2 * SERVICES, got
     # One write per service, each sent once.
     assert got.get("UpdateService", 0) == SERVICES, got
     emulator.faults()
@@ -495,11 +496,11 @@ def test_sustained_throttling_fails_a_write_with_eagain_and_sigterm_still_stops(
     # A read is being throttled (its own category, so the client sends it)
     # when SIGTERM comes.
     m.sh("echo 1 > %s/refresh" % PROD)
-    n = calls(emulator, "DescribeServices")
+    n = emulator.total_calls()
     rd = subprocess.Popen(["cat", str(m.p(PROD, "services", "web", "desired_count"))],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        arrived(emulator, "DescribeServices", n + 1)
+        wait_for(lambda: emulator.total_calls() > n, timeout=30, what="the read's call")
         code, took = stop_daemon(m, signal.SIGTERM, timeout=30)
         exit_within(rd, 30)
     finally:
