@@ -392,7 +392,10 @@ def test_a_bash_loop_reading_a_wait_is_not_released_by_its_children(emulator,
 
 # -- (e) SIGTERM to the daemon with waits open -------------------------------------
 
-def test_sigterm_with_waits_open_exits_and_releases_them(never_stable):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_with_waits_open_exits_and_releases_them(never_stable, sig):
+    """SIGTERM or SIGINT to the daemon while readers block in waits: it
+    unmounts and exits 0 promptly, and every reader gets an error."""
     m = never_stable
     readers = [subprocess.Popen(["cat", str(m.p(DEV, "services", "web", "wait"))],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -401,7 +404,7 @@ def test_sigterm_with_waits_open_exits_and_releases_them(never_stable):
         wait_for(lambda: waits_open(m) == 8, timeout=30, what="8 open waits")
         wait_for(lambda: all(blocked_in_fuse(p.pid) for p in readers), timeout=10,
                  what="every reader blocked in its wait")
-        code, took = stop_daemon(m, signal.SIGTERM, timeout=15)
+        code, took = stop_daemon(m, sig, timeout=15)
         assert code == 0, m.log()
         assert took < 10, "ecsfs took %.1f s to exit" % took
         assert not is_mounted(m.path)
