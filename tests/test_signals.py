@@ -29,7 +29,6 @@ import pytest
 from helpers.ecsim import wait_for
 from helpers.mount import Mount, is_mounted, sanitizer_lines
 from helpers.procs import blocked_in_fuse, exit_within, kill_all, popen_as
-from helpers.stats import stats
 
 PROD = "production-cluster"
 DEV = "development-cluster"
