@@ -27,12 +27,17 @@
 #include "ecs/creds_process.h"
 #include "ecs/http.h"
 #include "ecs/ini.h"
+#include "ecs/log.h"
+#include "ecs/redact.h"
 #include "ecs/xmalloc.h"
 
 #define REFRESH_WINDOW		300	/* s before expiry that a reload starts */
 #define RETRY_AFTER_FAILURE	30	/* s between reloads that keep failing */
 #define CONTAINER_HOST		"http://169.254.170.2"
 #define CONTAINER_ATTEMPTS	3
+#define CONTAINER_PAUSE_MS	500	/* between tries */
+/* How often a waiting caller asks whether it is going away. */
+#define STOP_SLICE_MS		100
 
 enum creds_kind {
 	CREDS_ENV,
@@ -54,7 +59,7 @@ struct creds_provider {
 	struct http_pool	*pool;		/* container only */
 
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cond;		/* a reload finished */
+	pthread_cond_t		 cond;		/* on CLOCK_MONOTONIC: a reload ended, or creds_wake() */
 	struct creds		 cur;		/* protected by mu */
 	int			 stale;		/* protected by mu */
 	int			 refreshing;	/* protected by mu */
@@ -77,7 +82,7 @@ creds_env_get(const char *name)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
-/* Warns once on stderr when path, which holds secrets, is readable by group or others. */
+/* Warns once (ecs/log.h) when path, which holds secrets, is readable by group or others. */
 static void
 creds_check_secrecy(const char *path)
 {
@@ -93,13 +98,29 @@ creds_check_secrecy(const char *path)
 			break;
 		if (warned[i] == NULL) {
 			warned[i] = xstrdup(path);
-			fprintf(stderr, "ecsfs: warning: %s is readable by "
-			    "group or others (mode %04o); chmod 600 it\n",
-			    path, (unsigned)(st.st_mode & 07777));
+			ecs_log_warn("%s is readable by group or others "
+			    "(mode %04o); chmod 600 it", path,
+			    (unsigned)(st.st_mode & 07777));
 			break;
 		}
 	}
 	pthread_mutex_unlock(&warn_mu);
+}
+
+/*
+ * Scrubs the secret keys and session tokens of a and b (either may be
+ * NULL), and any security token, out of err's message.
+ */
+static void
+creds_scrub(struct ecs_error *err, const struct creds *a, const struct creds *b)
+{
+	const char *secrets[4];
+
+	secrets[0] = a != NULL ? a->secret_key : NULL;
+	secrets[1] = a != NULL ? a->session_token : NULL;
+	secrets[2] = b != NULL ? b->secret_key : NULL;
+	secrets[3] = b != NULL ? b->session_token : NULL;
+	ecs_redact(err->message, sizeof(err->message), secrets, 4);
 }
 
 /* Copies src into dst[n]; -1 when it does not fit. */
@@ -323,13 +344,50 @@ creds_container_token(char **token, struct ecs_error *err)
 	return 0;
 }
 
+/* What a reload asks whether to give up: its caller's stop function. */
+struct creds_stopper {
+	int	(*fn)(void *arg);
+	void	*arg;
+};
+
+/* Whether the caller behind a reload is going away. */
+static int
+creds_stopped(const struct creds_stopper *st)
+{
+	return st != NULL && st->fn != NULL && st->fn(st->arg);
+}
+
+/* The transfer's stop function: a read of credentials may always stop. */
+static int
+creds_transfer_stop(void *arg, int on_wire)
+{
+	(void)on_wire;
+	return creds_stopped(arg);
+}
+
+/* Sleeps ms milliseconds in slices; nonzero when the caller went away. */
+static int
+creds_pause(const struct creds_stopper *st, long ms)
+{
+	while (ms > 0) {
+		long slice = ms < STOP_SLICE_MS ? ms : STOP_SLICE_MS;
+
+		if (creds_stopped(st))
+			return 1;
+		usleep((useconds_t)slice * 1000);
+		ms -= slice;
+	}
+	return creds_stopped(st);
+}
+
 /*
  * Fetches credentials from the container endpoint, retrying a failed try
  * twice. Only one thread loads at a time, so p->pool needs no lock.
+ * Returns -2 with err (ECS_E_INTERRUPTED) when st says to stop.
  */
 static int
 creds_from_container(struct creds_provider *p, struct creds *out,
-    struct ecs_error *err)
+    const struct creds_stopper *st, struct ecs_error *err)
 {
 	struct http_request req;
 	struct http_response resp;
@@ -351,11 +409,19 @@ creds_from_container(struct creds_provider *p, struct creds *out,
 	req.nheaders = auth != NULL ? 2 : 1;
 	req.connect_timeout_ms = 1000;
 	req.timeout_ms = 2000;
+	req.stop = creds_transfer_stop;
+	req.stop_arg = (void *)st;
 	for (attempt = 1; attempt <= CONTAINER_ATTEMPTS; attempt++) {
-		if (attempt > 1)
-			usleep(500000);
+		if (attempt > 1 && creds_pause(st, CONTAINER_PAUSE_MS)) {
+			rc = -2;
+			break;
+		}
 		if (http_do(p->pool, &req, &resp, err) != 0) {
 			http_response_free(&resp);
+			if (err->code == ECS_E_INTERRUPTED) {
+				rc = -2;
+				break;
+			}
 			ecs_error_set(err, ECS_E_CREDS, "%s: no response from "
 			    "the endpoint in %s", p->source, p->url_var);
 			continue;
@@ -376,6 +442,10 @@ creds_from_container(struct creds_provider *p, struct creds *out,
 		if (status < 500)
 			break;
 	}
+	if (rc == -2) {
+		ecs_error_clear(err);
+		ecs_error_set(err, ECS_E_INTERRUPTED, "%s: interrupted", p->source);
+	}
 	if (auth != NULL) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
@@ -383,9 +453,10 @@ creds_from_container(struct creds_provider *p, struct creds *out,
 	return rc;
 }
 
-/* Loads credentials from the provider's source. */
+/* Loads credentials from the provider's source; -2 when st said to stop. */
 static int
-creds_load(struct creds_provider *p, struct creds *out, struct ecs_error *err)
+creds_load(struct creds_provider *p, struct creds *out,
+    const struct creds_stopper *st, struct ecs_error *err)
 {
 	int rc;
 
@@ -401,7 +472,7 @@ creds_load(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 	case CREDS_PROCESS:
 		return creds_process_run(p->command, p->source, out, err);
 	case CREDS_CONTAINER:
-		return creds_from_container(p, out, err);
+		return creds_from_container(p, out, st, err);
 	}
 	ecs_error_set(err, ECS_E_INTERNAL, "unknown credential source");
 	return -1;
@@ -469,12 +540,16 @@ creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 	struct tm tm;
 	char *section, when[32];
 	const char *cmd;
+	pthread_condattr_t ca;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	p = xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	if (cfg->ca_bundle != NULL)
 		p->ca_bundle = xstrdup(cfg->ca_bundle);
 	buf_init(&looked);
@@ -546,7 +621,7 @@ creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 	if (rc > 0) {
 		p->kind = CREDS_CONTAINER;
 		p->source = xasprintf("container credentials (%s)", p->url_var);
-		if (creds_from_container(p, &c, err) != 0)
+		if (creds_from_container(p, &c, NULL, err) != 0)
 			goto fail;
 		goto found;
 	}
@@ -570,6 +645,7 @@ found:
 	buf_free(&looked);
 	return p;
 fail:
+	creds_scrub(err, &c, NULL);
 	explicit_bzero(&c, sizeof(c));
 	free(section);
 	buf_free(&looked);
@@ -592,15 +668,45 @@ creds_usable(const struct creds_provider *p, time_t now)
 	return !p->stale && (p->cur.expiration == 0 || p->cur.expiration > now);
 }
 
+/*
+ * Waits on p->cond for at most STOP_SLICE_MS; p->mu held. Returns nonzero
+ * when st says the caller is going away.
+ */
+static int
+creds_wait(struct creds_provider *p, const struct creds_stopper *st)
+{
+	struct timespec ts;
+
+	if (creds_stopped(st))
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += STOP_SLICE_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&p->cond, &p->mu, &ts);
+	return creds_stopped(st);
+}
+
 int
 creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 {
+	return creds_get_stop(p, out, NULL, NULL, err);
+}
+
+int
+creds_get_stop(struct creds_provider *p, struct creds *out,
+    int (*stop)(void *arg), void *arg, struct ecs_error *err)
+{
+	struct creds_stopper st = { stop, arg };
 	struct creds fresh;
 	struct ecs_error lerr;
 	unsigned long gen;
 	time_t now;
 	int rc;
 
+	memset(&fresh, 0, sizeof(fresh));
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		now = time(NULL);
@@ -611,13 +717,22 @@ creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 			if (creds_usable(p, now))
 				goto current;
 			gen = p->generation;
-			while (p->refreshing && p->generation == gen)
-				pthread_cond_wait(&p->cond, &p->mu);
+			while (p->refreshing && p->generation == gen) {
+				if (creds_wait(p, &st)) {
+					pthread_mutex_unlock(&p->mu);
+					ecs_error_clear(err);
+					ecs_error_set(err, ECS_E_INTERRUPTED, "%s: "
+					    "interrupted while waiting for the "
+					    "credentials", p->source);
+					return -1;
+				}
+			}
 			if (p->generation != gen && p->last_rc != 0) {
 				*err = p->last_err;
 				pthread_mutex_unlock(&p->mu);
 				return -1;
 			}
+			/* Reloaded, or the reloader went away: look again. */
 			continue;
 		}
 		if (creds_usable(p, now) && now < p->retry_after)
@@ -628,7 +743,7 @@ creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 	pthread_mutex_unlock(&p->mu);
 
 	ecs_error_clear(&lerr);
-	rc = creds_load(p, &fresh, &lerr);
+	rc = creds_load(p, &fresh, &st, &lerr);
 	now = time(NULL);
 	if (rc == 0 && fresh.expiration != 0 && fresh.expiration <= now) {
 		ecs_error_set(&lerr, ECS_E_CREDS, "%s gave credentials that "
@@ -638,6 +753,15 @@ creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 
 	pthread_mutex_lock(&p->mu);
 	p->refreshing = 0;
+	creds_scrub(&lerr, &p->cur, &fresh);
+	if (rc == -2) {
+		/* This caller went away: another waiting one takes over. */
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->mu);
+		explicit_bzero(&fresh, sizeof(fresh));
+		*err = lerr;
+		return -1;
+	}
 	p->generation++;
 	if (rc == 0) {
 		p->cur = fresh;
@@ -646,8 +770,8 @@ creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 	} else if (creds_usable(p, now)) {
 		/* Keep signing with the old credentials while they last. */
 		p->retry_after = now + RETRY_AFTER_FAILURE;
-		fprintf(stderr, "ecsfs: warning: reloading credentials failed: "
-		    "%s\n", lerr.message);
+		ecs_log_warn("%s: reloading credentials failed: %s", __func__,
+		    lerr.message);
 		rc = 0;
 	}
 	p->last_rc = rc;
@@ -663,6 +787,16 @@ current:
 	*out = p->cur;
 	pthread_mutex_unlock(&p->mu);
 	return 0;
+}
+
+void
+creds_wake(struct creds_provider *p)
+{
+	pthread_mutex_lock(&p->mu);
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+	if (p->pool != NULL)
+		http_pool_wake(p->pool);
 }
 
 void
