@@ -6,12 +6,13 @@
  * attempt is retried through the pacer for as long as max_throttle_wait
  * allows, 5xx and transport errors with capped exponential backoff and
  * full jitter up to max_attempts, all within the call's time budget (time
- * spent waiting for tokens does not count against it). The client also
- * keeps the figures behind ecs_client_stats().
+ * spent waiting for tokens does not count against it). A call reads as
+ * steps: call_begin(), then per attempt a token, attempt(), account() and
+ * retry_decision(). A mutation that may have been sent is never sent
+ * again. The figures behind ecs_client_stats() live in client_stats.c.
  */
 #include "ecs/client.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -26,6 +27,7 @@
 
 #include <curl/curl.h>
 
+#include "ecs/client_stats.h"
 #include "ecs/clock.h"
 #include "ecs/config.h"
 #include "ecs/creds.h"
@@ -49,28 +51,6 @@
 /* An attempt is not started with less time than this left. */
 #define ATTEMPT_MIN_MS		20
 
-#define NCODES			(ECS_E_INTERNAL + 1)
-
-/* Requests sent for an operation that is not in ecs_ops[]. */
-struct other_op {
-	char		*name;
-	uint64_t	 requests;
-};
-
-struct client_stats {
-	uint64_t	 calls;
-	uint64_t	 attempts;
-	uint64_t	 retries;
-	uint64_t	 throttles;
-	uint64_t	*op_requests;		/* indexed like ecs_ops[] */
-	struct other_op	*other;
-	size_t		 nother;
-	uint64_t	 errors[NCODES];
-	uint64_t	 cat_requests[ECS_CAT_COUNT];
-	uint64_t	 cat_throttles[ECS_CAT_COUNT];
-	uint64_t	 cat_errors[ECS_CAT_COUNT];
-};
-
 struct ecs_client {
 	const struct ecs_config	*cfg;
 	struct creds_provider	*creds;
@@ -78,35 +58,13 @@ struct ecs_client {
 	char			*url;		/* endpoint + "/" */
 	char			*host;		/* the Host header value */
 	char			*path;		/* the request path, for signing */
-	size_t			 nops;
 	struct pace		*pace;		/* thread-safe itself */
-	pthread_mutex_t		 lock;
-	struct client_stats	 st;		/* protected by lock */
+	struct client_stats	*st;		/* thread-safe itself */
 	/* Whether the caller is going away; set before any call, NULL: never. */
 	int			(*interrupted)(void);
 	atomic_int		 shut;		/* set once by ecs_client_shutdown() */
 	pthread_mutex_t		 sleep_lock;
 	pthread_cond_t		 sleep_cond;	/* on CLOCK_MONOTONIC; broadcast at shutdown */
-};
-
-/* The stats key of each code. */
-static const char *const code_keys[NCODES] = {
-	[ECS_OK] = "ok",
-	[ECS_E_INVALID] = "invalid",
-	[ECS_E_NOTFOUND] = "not_found",
-	[ECS_E_NOTACTIVE] = "not_active",
-	[ECS_E_ACCESS] = "access",
-	[ECS_E_THROTTLED] = "throttled",
-	[ECS_E_TIMEOUT] = "timeout",
-	[ECS_E_UNREACHABLE] = "unreachable",
-	[ECS_E_SERVER] = "server",
-	[ECS_E_PROTOCOL] = "protocol",
-	[ECS_E_AWS] = "aws",
-	[ECS_E_CONFIG] = "config",
-	[ECS_E_CREDS] = "creds",
-	[ECS_E_BUSY] = "busy",
-	[ECS_E_INTERRUPTED] = "interrupted",
-	[ECS_E_INTERNAL] = "internal",
 };
 
 /* How often a sleeping call asks whether its caller is going away. */
@@ -309,16 +267,13 @@ ecs_client_new(const struct ecs_config *cfg, struct creds_provider *creds)
 	c = xcalloc(1, sizeof(*c));
 	c->cfg = cfg;
 	c->creds = creds;
-	pthread_mutex_init(&c->lock, NULL);
 	atomic_init(&c->shut, 0);
 	pthread_mutex_init(&c->sleep_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->sleep_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	while (ecs_ops[c->nops].name != NULL)
-		c->nops++;
-	c->st.op_requests = xcalloc(c->nops, sizeof(*c->st.op_requests));
+	c->st = client_stats_new();
 	ecs_error_clear(&err);
 	if (cfg->endpoint == NULL || parse_endpoint(c, cfg->endpoint, &err) != 0)
 		goto fail;
@@ -357,17 +312,11 @@ ecs_client_shutdown(struct ecs_client *c)
 void
 ecs_client_free(struct ecs_client *c)
 {
-	size_t i;
-
 	if (c == NULL)
 		return;
 	http_pool_free(c->http);
 	pace_free(c->pace);
-	for (i = 0; i < c->st.nother; i++)
-		free(c->st.other[i].name);
-	free(c->st.other);
-	free(c->st.op_requests);
-	pthread_mutex_destroy(&c->lock);
+	client_stats_free(c->st);
 	pthread_cond_destroy(&c->sleep_cond);
 	pthread_mutex_destroy(&c->sleep_lock);
 	free(c->url);
@@ -376,88 +325,10 @@ ecs_client_free(struct ecs_client *c)
 	free(c);
 }
 
-/* Counts one request sent for op, and whether it was throttled. */
-static void
-count_request(struct ecs_client *c, const char *op, const struct ecs_op *e,
-    int retry, int throttled)
-{
-	enum ecs_category cat = e != NULL ? e->category : ECS_CAT_OTHER;
-	size_t i;
-
-	pthread_mutex_lock(&c->lock);
-	c->st.attempts++;
-	if (retry)
-		c->st.retries++;
-	if (throttled) {
-		c->st.throttles++;
-		c->st.cat_throttles[cat]++;
-	}
-	c->st.cat_requests[cat]++;
-	if (e != NULL)
-		c->st.op_requests[e - ecs_ops]++;
-	else {
-		for (i = 0; i < c->st.nother; i++)
-			if (strcmp(c->st.other[i].name, op) == 0)
-				break;
-		if (i == c->st.nother) {
-			c->st.other = xrealloc(c->st.other,
-			    (c->st.nother + 1) * sizeof(*c->st.other));
-			c->st.other[i].name = xstrdup(op);
-			c->st.other[i].requests = 0;
-			c->st.nother++;
-		}
-		c->st.other[i].requests++;
-	}
-	pthread_mutex_unlock(&c->lock);
-}
-
-/* Counts one finished call and, when it failed, its error. */
-static void
-count_call(struct ecs_client *c, const struct ecs_op *e, enum ecs_code code)
-{
-	enum ecs_category cat = e != NULL ? e->category : ECS_CAT_OTHER;
-
-	pthread_mutex_lock(&c->lock);
-	c->st.calls++;
-	if (code != ECS_OK) {
-		if ((unsigned)code < NCODES)
-			c->st.errors[code]++;
-		c->st.cat_errors[cat]++;
-	}
-	pthread_mutex_unlock(&c->lock);
-}
-
 void
 ecs_client_stats(struct ecs_client *c, struct buf *out)
 {
-	size_t i;
-	int k;
-
-	pthread_mutex_lock(&c->lock);
-	buf_printf(out, "calls %llu\n", (unsigned long long)c->st.calls);
-	buf_printf(out, "attempts %llu\n", (unsigned long long)c->st.attempts);
-	buf_printf(out, "retries %llu\n", (unsigned long long)c->st.retries);
-	buf_printf(out, "throttles %llu\n", (unsigned long long)c->st.throttles);
-	for (i = 0; i < c->nops; i++)
-		buf_printf(out, "api_calls.%s %llu\n", ecs_ops[i].name,
-		    (unsigned long long)c->st.op_requests[i]);
-	for (i = 0; i < c->st.nother; i++)
-		buf_printf(out, "api_calls.%s %llu\n", c->st.other[i].name,
-		    (unsigned long long)c->st.other[i].requests);
-	for (k = ECS_OK + 1; k < NCODES; k++)
-		buf_printf(out, "errors.%s %llu\n", code_keys[k],
-		    (unsigned long long)c->st.errors[k]);
-	for (k = 0; k < ECS_CAT_COUNT; k++) {
-		const char *name = ecs_category_name((enum ecs_category)k);
-
-		buf_printf(out, "category.%s.requests %llu\n", name,
-		    (unsigned long long)c->st.cat_requests[k]);
-		buf_printf(out, "category.%s.throttles %llu\n", name,
-		    (unsigned long long)c->st.cat_throttles[k]);
-		buf_printf(out, "category.%s.errors %llu\n", name,
-		    (unsigned long long)c->st.cat_errors[k]);
-	}
-	pthread_mutex_unlock(&c->lock);
+	client_stats_print(c->st, out);
 	pace_stats(c->pace, out);
 }
 
@@ -842,7 +713,7 @@ account(struct call *k, enum outcome out, const struct ecs_error *err,
 		pace_feedback(k->c->pace, ticket, throttled);
 		break;
 	}
-	count_request(k->c, k->op, k->e, k->retry, throttled);
+	client_stats_request(k->c->st, k->op, k->e, k->retry, throttled);
 }
 
 int
@@ -925,7 +796,7 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 		}
 	}
 done:
-	count_call(c, k.e, err->code);
+	client_stats_call(c->st, k.e, err->code);
 	free(k.body);
 	free(k.target);
 	return rc;
