@@ -31,6 +31,7 @@
 #include "ecs/config.h"
 #include "ecs/creds.h"
 #include "ecs/err.h"
+#include "ecs/ops.h"
 
 #define EXIT_CALL	1
 #define EXIT_USAGE	2
@@ -262,7 +263,8 @@ usage(void)
 
 	fprintf(stderr, "usage: ecscall [-r region] [-e endpoint] [-p profile] "
 	    "[-t timeout_ms] [-c connect_timeout_ms] [-a max_attempts] "
-	    "[-w max_throttle_wait_ms] [--stats] [--interrupt-after MS] "
+	    "[-w max_throttle_wait_ms] [-R CATEGORY=BURST:REFILL] [--stats] "
+	    "[--interrupt-after MS] "
 	    "[--shutdown-after MS] OP [JSON]\n");
 	for (cmd = commands; cmd->name != NULL; cmd++)
 		fprintf(stderr, "       ecscall [options] %s %s\n", cmd->name,
@@ -283,6 +285,25 @@ number(const char *s, const char *what)
 		usage();
 	}
 	return v;
+}
+
+/* Parses -R CATEGORY=BURST:REFILL into ov, or exits with the usage. */
+static void
+rate_option(struct ecs_config_overrides *ov, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	int i;
+
+	if (eq != NULL) {
+		*eq = '\0';
+		for (i = 0; i < ECS_CAT_COUNT; i++)
+			if (strcmp(ecs_category_name((enum ecs_category)i), arg) == 0) {
+				ov->rate[i] = eq + 1;
+				return;
+			}
+	}
+	fprintf(stderr, "ecscall: bad rate: want CATEGORY=BURST:REFILL\n");
+	usage();
 }
 
 /* Prints err as one line on stderr. */
@@ -348,7 +369,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&ov, 0, sizeof(ov));
 	memset(&cfg, 0, sizeof(cfg));
-	while ((ch = getopt_long(argc, argv, "+r:e:p:t:c:a:w:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+r:e:p:t:c:a:w:R:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			ov.region = optarg;
@@ -370,6 +391,9 @@ main(int argc, char **argv)
 			break;
 		case 'w':
 			ov.max_throttle_wait_ms = number(optarg, "max throttle wait");
+			break;
+		case 'R':
+			rate_option(&ov, optarg);
 			break;
 		case 'S':
 			stats = 1;

@@ -716,3 +716,19 @@ def test_echoed_credentials_are_redacted(emulator):
     r = run(emulator, "list-clusters", secrets=(SECRET_KEY.lower(),))
     assert r.returncode == 1
     assert "signed with <redacted> (<redacted>)" in r.stderr
+
+
+def test_interrupted_token_wait_gives_the_token_back(emulator):
+    # Eleven services are two DescribeServices calls; at one token per 2 s
+    # the second waits for its token, and its caller goes away meanwhile:
+    # the token it was promised goes back to the pacer, unused.
+    r = run(emulator, "-R", "service_read=1:0.5", "--interrupt-after", "500",
+        "--stats", "describe-services", PROD, *["s%d" % i for i in range(11)])
+    assert r.returncode == 1
+    assert r.stderr.startswith("ecscall: interrupted: "), r.stderr
+    assert r.elapsed < 2.0
+    st = stats_of(r.stderr)
+    assert st["category.service_read.requests"] == 1
+    assert st["category.service_read.waits"] == 1
+    assert st["category.service_read.queued"] == 0
+    assert emulator.calls() == {"DescribeServices": 1}
