@@ -58,6 +58,7 @@ struct http_xfer {
 };
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+static CURLcode http_init_rc;
 
 /* Frees a handle pair (the multi first lets go of the connections). */
 static void
@@ -71,7 +72,6 @@ conn_free(struct http_conn *h)
 		curl_easy_cleanup(h->easy);
 	free(h);
 }
-static CURLcode http_init_rc;
 
 /* Initialises libcurl once per process. */
 static void
