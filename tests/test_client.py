@@ -732,3 +732,34 @@ def test_interrupted_token_wait_gives_the_token_back(emulator):
     assert st["category.service_read.waits"] == 1
     assert st["category.service_read.queued"] == 0
     assert emulator.calls() == {"DescribeServices": 1}
+
+
+def test_mutation_whose_connect_timed_out_is_retried(emulator):
+    # A listener whose backlog is full: SYNs go unanswered, so connecting
+    # times out and nothing can have been sent; such a mutation is retried.
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    port = full.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):
+            s = socket.socket()
+            s.setblocking(False)
+            try:
+                s.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fillers.append(s)
+        time.sleep(0.2)
+        r = run(emulator, "-e", "http://127.0.0.1:%d" % port, "-c", "300",
+            "-t", "5000", "-a", "3", "--stats", "UpdateService", update(4))
+        assert r.returncode == 1
+        assert r.stderr.startswith("ecscall: timed out: "), r.stderr
+        assert "Failed to connect" in r.stderr
+        assert "may have been applied" not in r.stderr
+        assert stats_of(r.stderr)["attempts"] == 3
+    finally:
+        for s in fillers:
+            s.close()
+        full.close()
