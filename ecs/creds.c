@@ -2,15 +2,18 @@
  * The credential chain and the provider that keeps credentials fresh.
  * Sources, in botocore's order: the environment (skipped for a profile
  * named with -o profile, as the CLI skips it for --profile), the shared
- * credentials file, credential_process, the config file's static keys,
- * the container credentials endpoint. Assume-role, SSO and web identity
+ * credentials file, credential_process (creds_process.c), the config
+ * file's static keys, the container credentials endpoint
+ * (creds_container.c). Assume-role, SSO and web identity
  * are not supported: a profile that asks for one is an error rather than
  * a silent fall-through to other keys. IMDS is never contacted.
  *
  * The first source found is the provider's for its lifetime. Credentials
  * with an Expiration are reloaded from it when they expire within five
  * minutes, and any are reloaded after creds_invalidate(); one thread
- * reloads while the others keep using still-valid credentials or wait.
+ * reloads while the others keep using still-valid credentials or wait,
+ * on a timed wait that lets a caller who goes away leave. Every message
+ * is scrubbed of the secrets the provider knows.
  */
 #include "ecs/creds.h"
 
@@ -24,6 +27,7 @@
 
 #include "ecs/buf.h"
 #include "ecs/config.h"
+#include "ecs/creds_container.h"
 #include "ecs/creds_process.h"
 #include "ecs/http.h"
 #include "ecs/ini.h"
@@ -33,9 +37,6 @@
 
 #define REFRESH_WINDOW		300	/* s before expiry that a reload starts */
 #define RETRY_AFTER_FAILURE	30	/* s between reloads that keep failing */
-#define CONTAINER_HOST		"http://169.254.170.2"
-#define CONTAINER_ATTEMPTS	3
-#define CONTAINER_PAUSE_MS	500	/* between tries */
 /* How often a waiting caller asks whether it is going away. */
 #define STOP_SLICE_MS		100
 
@@ -240,217 +241,33 @@ creds_reload_file(const char *path, const char *section, struct creds *out,
 	return rc == 1 ? 0 : -1;
 }
 
-/* Whether host (up to len bytes) may serve container credentials over plain http. */
-static int
-creds_container_host_ok(const char *host, size_t len)
-{
-	static const char *const allowed[] = {
-		"localhost", "169.254.170.2", "169.254.170.23", "[::1]",
-		"[fd00:ec2::23]",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		if (strlen(allowed[i]) == len &&
-		    strncmp(host, allowed[i], len) == 0)
-			return 1;
-	}
-	/* Anything in 127.0.0.0/8 is loopback. */
-	return len > 4 && strncmp(host, "127.", 4) == 0 &&
-	    strspn(host, "0123456789.") >= len;
-}
-
 /*
- * Works out the container endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
- * against 169.254.170.2, else AWS_CONTAINER_CREDENTIALS_FULL_URI (https,
- * or http to loopback or a link-local ECS/EKS address). Returns 1 and sets
- * p->url, 0 when neither is set, -1 with err for a refused URI.
+ * Works out the container endpoint from the environment into p->url and
+ * p->url_var: 1, 0 when none is set, -1 with err for a refused URI.
  */
 static int
-creds_container_url(struct creds_provider *p, struct ecs_error *err)
+creds_container_env(struct creds_provider *p, struct ecs_error *err)
 {
-	const char *v, *host;
-	size_t len;
-
-	if ((v = creds_env_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) !=
-	    NULL) {
-		p->url_var = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
-		p->url = xasprintf("%s%s%s", CONTAINER_HOST,
-		    v[0] == '/' ? "" : "/", v);
-		return 1;
-	}
-	if ((v = creds_env_get("AWS_CONTAINER_CREDENTIALS_FULL_URI")) == NULL)
-		return 0;
-	p->url_var = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
-	if (strncmp(v, "https://", 8) == 0) {
-		p->url = xstrdup(v);
-		return 1;
-	}
-	if (strncmp(v, "http://", 7) == 0) {
-		host = v + 7;
-		if (host[0] == '[')
-			len = strcspn(host, "]") + 1;
-		else
-			len = strcspn(host, ":/?#");
-		if (creds_container_host_ok(host, len)) {
-			p->url = xstrdup(v);
-			return 1;
-		}
-	}
-	ecs_error_set(err, ECS_E_CREDS, "AWS_CONTAINER_CREDENTIALS_FULL_URI "
-	    "must be https, or http to a loopback address or 169.254.170.2");
-	return -1;
+	return creds_container_url(
+	    creds_env_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+	    creds_env_get("AWS_CONTAINER_CREDENTIALS_FULL_URI"), &p->url,
+	    &p->url_var, err);
 }
 
 /*
- * The Authorization value for the container endpoint, from
- * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read each time: it rotates) or
- * AWS_CONTAINER_AUTHORIZATION_TOKEN, into *token (NULL when neither is set).
- */
-static int
-creds_container_token(char **token, struct ecs_error *err)
-{
-	const char *file, *v;
-	FILE *f;
-	char buf[4096];
-	size_t n;
-
-	*token = NULL;
-	if ((file = creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) !=
-	    NULL) {
-		if ((f = fopen(file, "re")) == NULL) {
-			ecs_error_set(err, ECS_E_CREDS, "cannot read %s: %s",
-			    file, strerror(errno));
-			return -1;
-		}
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[n] = '\0';
-		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
-		    buf[n - 1] == ' '))
-			buf[--n] = '\0';
-		v = buf;
-	} else if ((v = creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN")) ==
-	    NULL)
-		return 0;
-	if (strpbrk(v, "\r\n") != NULL) {
-		ecs_error_set(err, ECS_E_CREDS, "the container authorization "
-		    "token holds a line break");
-		explicit_bzero(buf, sizeof(buf));
-		return -1;
-	}
-	*token = xasprintf("Authorization: %s", v);
-	explicit_bzero(buf, sizeof(buf));
-	return 0;
-}
-
-/* What a reload asks whether to give up: its caller's stop function. */
-struct creds_stopper {
-	int	(*fn)(void *arg);
-	void	*arg;
-};
-
-/* Whether the caller behind a reload is going away. */
-static int
-creds_stopped(const struct creds_stopper *st)
-{
-	return st != NULL && st->fn != NULL && st->fn(st->arg);
-}
-
-/* The transfer's stop function: a read of credentials may always stop. */
-static int
-creds_transfer_stop(void *arg, int on_wire)
-{
-	(void)on_wire;
-	return creds_stopped(arg);
-}
-
-/* Sleeps ms milliseconds in slices; nonzero when the caller went away. */
-static int
-creds_pause(const struct creds_stopper *st, long ms)
-{
-	while (ms > 0) {
-		long slice = ms < STOP_SLICE_MS ? ms : STOP_SLICE_MS;
-
-		if (creds_stopped(st))
-			return 1;
-		usleep((useconds_t)slice * 1000);
-		ms -= slice;
-	}
-	return creds_stopped(st);
-}
-
-/*
- * Fetches credentials from the container endpoint, retrying a failed try
- * twice. Only one thread loads at a time, so p->pool needs no lock.
- * Returns -2 with err (ECS_E_INTERRUPTED) when st says to stop.
+ * Fetches from the container endpoint, with the authorization token as
+ * the environment says now (it rotates). Only one thread loads at a time,
+ * so p->pool needs no lock; it is made with the provider.
  */
 static int
 creds_from_container(struct creds_provider *p, struct creds *out,
     const struct creds_stopper *st, struct ecs_error *err)
 {
-	struct http_request req;
-	struct http_response resp;
-	const char *headers[2];
-	char *auth = NULL;
-	long status;
-	int attempt, rc = -1;
-
-	if (creds_container_token(&auth, err) != 0)
-		return -1;
 	if (p->pool == NULL)
 		p->pool = http_pool_new(p->ca_bundle);
-	headers[0] = "Accept: application/json";
-	headers[1] = auth;
-	memset(&req, 0, sizeof(req));
-	req.method = "GET";
-	req.url = p->url;
-	req.headers = headers;
-	req.nheaders = auth != NULL ? 2 : 1;
-	req.connect_timeout_ms = 1000;
-	req.timeout_ms = 2000;
-	req.stop = creds_transfer_stop;
-	req.stop_arg = (void *)st;
-	for (attempt = 1; attempt <= CONTAINER_ATTEMPTS; attempt++) {
-		if (attempt > 1 && creds_pause(st, CONTAINER_PAUSE_MS)) {
-			rc = -2;
-			break;
-		}
-		if (http_do(p->pool, &req, &resp, err) != 0) {
-			http_response_free(&resp);
-			if (err->code == ECS_E_INTERRUPTED) {
-				rc = -2;
-				break;
-			}
-			ecs_error_set(err, ECS_E_CREDS, "%s: no response from "
-			    "the endpoint in %s", p->source, p->url_var);
-			continue;
-		}
-		if (resp.status == 200) {
-			rc = creds_parse_json(resp.body.data != NULL ?
-			    resp.body.data : "", resp.body.len, "Token", 0,
-			    p->source, out, err);
-			if (resp.body.data != NULL)
-				explicit_bzero(resp.body.data, resp.body.len);
-			http_response_free(&resp);
-			break;
-		}
-		status = resp.status;
-		http_response_free(&resp);
-		ecs_error_set(err, ECS_E_CREDS, "%s: the endpoint in %s "
-		    "answered HTTP %ld", p->source, p->url_var, status);
-		if (status < 500)
-			break;
-	}
-	if (rc == -2) {
-		ecs_error_clear(err);
-		ecs_error_set(err, ECS_E_INTERRUPTED, "%s: interrupted", p->source);
-	}
-	if (auth != NULL) {
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
-	}
-	return rc;
+	return creds_container_fetch(p->pool, p->url, p->url_var, p->source,
+	    creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+	    creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN"), st, out, err);
 }
 
 /* Loads credentials from the provider's source; -2 when st said to stop. */
@@ -616,7 +433,7 @@ creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 		}
 	}
 
-	if ((rc = creds_container_url(p, err)) < 0)
+	if ((rc = creds_container_env(p, err)) < 0)
 		goto fail;
 	if (rc > 0) {
 		p->kind = CREDS_CONTAINER;
