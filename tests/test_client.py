@@ -692,7 +692,9 @@ def test_sigterm_shuts_the_client_down_within_a_second(emulator):
     elapsed = time.monotonic() - t0
     assert p.returncode == 1, err
     assert err.startswith("ecscall: interrupted: ") and "client shut down" in err
-    assert elapsed < 1.0, elapsed
+    # At once (a few ms when idle), not after the 10 s answer; the bound
+    # leaves room for a loaded machine.
+    assert elapsed < 2.0, elapsed
 
 
 def test_echoed_credentials_are_redacted(emulator):
