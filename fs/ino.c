@@ -242,6 +242,17 @@ fs_ino_new_private(const char *path, void *priv, void (*priv_free)(void *))
 }
 
 void
+fs_ino_retire(uint64_t ino)
+{
+	struct ino_entry *e;
+
+	pthread_mutex_lock(&ino_lock);
+	if ((e = find_ino(ino)) != NULL && e->snap != NULL)
+		unlink_path(e);
+	pthread_mutex_unlock(&ino_lock);
+}
+
+void
 fs_ino_forget(uint64_t ino, uint64_t n)
 {
 	struct ino_entry *e, **pp;

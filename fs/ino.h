@@ -40,6 +40,12 @@ uint64_t fs_ino_ref_file(const char *path, const char *data, size_t len,
  * Counts one lookup.
  */
 uint64_t fs_ino_new_private(const char *path, void *priv, void (*priv_free)(void *));
+/*
+ * Takes ino out of its path's place: the next lookup of the path makes a
+ * new inode. For a file just written, whose pages in the kernel may hold
+ * what the writer wrote.
+ */
+void fs_ino_retire(uint64_t ino);
 /* Drops n lookups of ino; the inode goes when none is left (never the root). */
 void fs_ino_forget(uint64_t ino, uint64_t n);
 /* A copy of ino's path (the caller frees it), or NULL for an unknown inode. */

@@ -17,11 +17,12 @@
 
 #include "ecs/xmalloc.h"
 #include "fs/ino.h"
+#include "fs/req.h"
 
 struct inval_item {
 	struct inval_item	*next;
 	uint64_t		 parent;	/* the folder's inode */
-	char			*name;
+	char			*name;		/* the entry; NULL: the pages of inode parent */
 };
 
 static pthread_mutex_t inval_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -52,9 +53,12 @@ inval_main(void *arg)
 		if (inval_head == NULL)
 			inval_tail = NULL;
 		pthread_mutex_unlock(&inval_lock);
-		/* -ENOENT just means the kernel does not have the entry. */
-		(void)fuse_lowlevel_notify_inval_entry(inval_se, it->parent, it->name,
-		    strlen(it->name));
+		/* -ENOENT just means the kernel does not have it. */
+		if (it->name != NULL)
+			(void)fuse_lowlevel_notify_inval_entry(inval_se, it->parent, it->name,
+			    strlen(it->name));
+		else
+			(void)fuse_lowlevel_notify_inval_inode(inval_se, it->parent, 0, 0);
 		free(it->name);
 		free(it);
 		pthread_mutex_lock(&inval_lock);
@@ -77,8 +81,23 @@ fs_inval_start(struct fuse_session *se)
 	pthread_condattr_destroy(&ca);
 	inval_se = se;
 	inval_running = 1;
-	if (pthread_create(&inval_thread, NULL, inval_main, NULL) == 0)
+	if (fs_thread_create(&inval_thread, inval_main, NULL) == 0)
 		inval_started = 1;
+}
+
+/* Appends an item to the queue. */
+static void
+push(struct inval_item *it)
+{
+	pthread_mutex_lock(&inval_lock);
+	if (inval_tail != NULL)
+		inval_tail->next = it;
+	else
+		inval_head = it;
+	inval_tail = it;
+	queued_seq++;
+	pthread_cond_signal(&inval_cond);
+	pthread_mutex_unlock(&inval_lock);
 }
 
 /* Queues the entry of path when the kernel knows its folder. */
@@ -100,15 +119,7 @@ queue_path(const char *path)
 	it = xcalloc(1, sizeof(*it));
 	it->parent = parent;
 	it->name = xstrdup(slash + 1);
-	pthread_mutex_lock(&inval_lock);
-	if (inval_tail != NULL)
-		inval_tail->next = it;
-	else
-		inval_head = it;
-	inval_tail = it;
-	queued_seq++;
-	pthread_cond_signal(&inval_cond);
-	pthread_mutex_unlock(&inval_lock);
+	push(it);
 }
 
 void
@@ -135,13 +146,27 @@ fs_inval_prefix(const char *prefix)
 }
 
 void
+fs_inval_pages(uint64_t ino)
+{
+	struct inval_item *it;
+
+	if (!inval_started)
+		return;
+	it = xcalloc(1, sizeof(*it));
+	it->parent = ino;
+	push(it);
+}
+
+int
 fs_inval_flush(long ms)
 {
+	int done;
+
 	struct timespec ts;
 	uint64_t want;
 
 	if (!inval_started)
-		return;
+		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += ms / 1000;
 	ts.tv_nsec += (ms % 1000) * 1000000L;
@@ -154,7 +179,9 @@ fs_inval_flush(long ms)
 	while (done_seq < want && inval_running)
 		if (pthread_cond_timedwait(&done_cond, &inval_lock, &ts) != 0)
 			break;
+	done = done_seq >= want;
 	pthread_mutex_unlock(&inval_lock);
+	return done;
 }
 
 void

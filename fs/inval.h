@@ -8,6 +8,8 @@
 #ifndef FS_INVAL_H
 #define FS_INVAL_H
 
+#include <stdint.h>
+
 struct fuse_session;
 
 /* Starts the thread; call from the init handler (after daemonizing). */
@@ -21,8 +23,17 @@ void fs_inval_queue(const char *path);
  * below it wait in the kernel for that one lookup.
  */
 void fs_inval_prefix(const char *prefix);
-/* Waits until what was queued before the call is done, at most ms milliseconds. */
-void fs_inval_flush(long ms);
+/*
+ * Queues the pages of inode ino (a file just written, whose pages may hold
+ * what was written); queue it after the write's reply: until then the
+ * writer holds those pages.
+ */
+void fs_inval_pages(uint64_t ino);
+/*
+ * Waits until what was queued before the call is done, at most ms
+ * milliseconds. Returns 1 when done, 0 when the time ran out.
+ */
+int fs_inval_flush(long ms);
 /* Stops the thread, dropping what is still queued. */
 void fs_inval_stop(void);
 

@@ -115,6 +115,44 @@ ctx_teardown(struct fs_ctx *ctx)
 	fs_opts_free(&ctx->opts);
 }
 
+/* A limit in seconds from /proc/sys/fs/fuse, 0 when unset or absent. */
+static long
+fuse_sysctl(const char *name)
+{
+	char path[128];
+	long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/fs/fuse/%s", name);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v > 0 ? v : 0;
+}
+
+/*
+ * Since Linux 6.14 a system may abort a FUSE connection whose request
+ * goes unanswered for longer than fs.fuse.max_request_timeout (or
+ * default_request_timeout). A blocked wait is answered at each poll, so
+ * polls must come well within that limit.
+ */
+static void
+fit_request_timeout(struct fs_ctx *ctx)
+{
+	long a = fuse_sysctl("max_request_timeout"), b = fuse_sysctl("default_request_timeout");
+	long limit = a == 0 ? b : b == 0 ? a : a < b ? a : b;
+	long want;
+
+	if (limit == 0 || ctx->opts.wait_interval_ms < (limit - 1) * 1000)
+		return;
+	want = limit * 1000 / 2 > 1000 ? limit * 1000 / 2 : 1000;
+	fs_log_warn("wait_interval %ld ms is too close to the kernel's FUSE request timeout "
+	    "of %ld s: polling every %ld ms instead", ctx->opts.wait_interval_ms, limit, want);
+	ctx->opts.wait_interval_ms = want;
+}
+
 /* Lines from below fs/ go to the same log. */
 static void
 log_hook(enum ecs_log_level level, const char *line)
@@ -135,6 +173,7 @@ static struct fs_ctx *stop_ctx;		/* likewise */
 static pthread_t main_thread;		/* likewise */
 static int stop_pipe[2] = { -1, -1 };	/* likewise */
 static atomic_int stop_signal;		/* the signal that stops us, or 0 */
+static atomic_int loop_over;		/* the session loop has returned */
 
 static void
 on_stop_signal(int sig)
@@ -166,7 +205,11 @@ stopper_main(void *arg)
 		return NULL;	/* closed at exit */
 	fs_req_shutdown();
 	ecs_client_shutdown(stop_ctx->client);
-	pthread_kill(main_thread, SIGUSR1);
+	/* Until the loop has seen it: a wake that lands before its wait is lost. */
+	while (!atomic_load(&loop_over)) {
+		pthread_kill(main_thread, SIGUSR1);
+		usleep(100000);
+	}
 	return NULL;
 }
 
@@ -223,6 +266,7 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	ctx.single_thread = cli.singlethread;
+	fs_req_single_thread(cli.singlethread);
 	if (ctx_setup(&ctx) != 0)
 		goto out;
 	ready = 1;
@@ -238,6 +282,7 @@ main(int argc, char *argv[])
 	mounted = 1;
 	fs_log_init(cli.foreground, cli.debug);
 	ecs_log_set(log_hook);
+	fit_request_timeout(&ctx);
 	if (fuse_daemonize(cli.foreground) != 0)
 		goto out;
 	stop_se = se;
@@ -245,7 +290,7 @@ main(int argc, char *argv[])
 	main_thread = pthread_self();
 	if (pipe(stop_pipe) != 0 || set_signals() != 0)
 		goto out;
-	if (pthread_create(&stopper, NULL, stopper_main, NULL) != 0)
+	if (fs_thread_create(&stopper, stopper_main, NULL) != 0)
 		goto out;
 	stopper_started = 1;
 	fs_log_info("mounted %s: region %s, endpoint %s, credentials from %s%s",
@@ -261,6 +306,7 @@ main(int argc, char *argv[])
 		fuse_loop_cfg_set_max_threads(loop, (unsigned int)ctx.opts.max_threads);
 		rc = fuse_session_loop_mt(se, loop);
 	}
+	atomic_store(&loop_over, 1);
 	/* A loop ended by a stop signal is a clean exit. */
 	rc = rc == 0 || atomic_load(&stop_signal) != 0 ? 0 : 1;
 	fs_req_shutdown();
@@ -275,6 +321,7 @@ out:
 		fuse_session_destroy(se);
 	if (loop != NULL)
 		fuse_loop_cfg_destroy(loop);
+	atomic_store(&loop_over, 1);
 	if (stopper_started) {
 		close(stop_pipe[1]);
 		stop_pipe[1] = -1;

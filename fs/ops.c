@@ -74,6 +74,7 @@ static const char *const req_names[R_COUNT] = {
 	"lookup", "getattr", "read", "write", "readdir", "other"
 };
 static atomic_ulong req_counts[R_COUNT];
+static atomic_ulong inval_timeouts;	/* writes whose invalidations ran late */
 
 #define COUNT(k) atomic_fetch_add(&req_counts[(k)], 1)
 
@@ -91,6 +92,7 @@ fs_ops_stats(struct buf *out)
 		buf_printf(out, "fuse_requests.%s %lu\n", req_names[k], n);
 	}
 	buf_printf(out, "inodes %zu\n", fs_ino_count());
+	buf_printf(out, "inval_timeouts %lu\n", atomic_load(&inval_timeouts));
 }
 
 static struct fs_handle *
@@ -544,13 +546,25 @@ clear:
 	fs_node_clear(&node);
 out:
 	fs_req_end();
+	/*
+	 * Whatever the outcome, the kernel's pages of the file may now hold
+	 * what was written: the next lookup makes a new inode, and what the
+	 * write changed is dropped from the kernel before it returns.
+	 */
+	fs_ino_retire(ino);
+	if (path != NULL)
+		fs_inval_queue(path);
+	if (!fs_inval_flush(INVAL_WAIT_MS)) {
+		atomic_fetch_add(&inval_timeouts, 1);
+		fs_log_warn("write %s: the kernel's copies were not dropped within %d ms; "
+		    "a read right after may show the old state", path ? path : "?", INVAL_WAIT_MS);
+	}
 	free(path);
-	/* What the write changed is dropped from the kernel before it returns. */
-	fs_inval_flush(INVAL_WAIT_MS);
 	if (rc != 0)
 		fuse_reply_err(req, -rc);
 	else
 		fuse_reply_write(req, size);
+	fs_inval_pages(ino);
 }
 
 /* Appends an entry to a listing. */
@@ -703,6 +717,17 @@ listed_entry(const char *dir, const struct fs_dirent *d, struct fuse_entry_param
 	return rc;
 }
 
+/* The inode number to list for name in folder ino: its own when the kernel holds it. */
+static uint64_t
+listed_ino(fuse_ino_t dir, const char *name)
+{
+	char *path = child_path(dir, name);
+	uint64_t ino = path != NULL ? fs_ino_find(path) : 0;
+
+	free(path);
+	return ino != 0 ? ino : UNKNOWN_INO;
+}
+
 /* readdir and readdirplus: entries from the listing taken at opendir. */
 static void
 do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -736,7 +761,7 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		} else {
 			memset(&st, 0, sizeof(st));
 			st.st_mode = (mode_t)d->type << 12;
-			st.st_ino = UNKNOWN_INO;
+			st.st_ino = listed_ino(ino, d->name);
 			n = fuse_add_direntry(req, out + used, size - used, d->name, &st, i + 1);
 			if (n > size - used)
 				break;

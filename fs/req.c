@@ -20,6 +20,13 @@ static _Thread_local fuse_req_t cur_req;
 static _Thread_local int cur_gone;		/* the caller was seen going away */
 static _Thread_local uint64_t cur_checked;	/* when its signals were last read */
 static atomic_int stopping;
+static int single;			/* set before the session starts */
+
+void
+fs_req_single_thread(int on)
+{
+	single = on;
+}
 
 void
 fs_req_begin(fuse_req_t req)
@@ -118,7 +125,11 @@ fs_req_going_away(void)
 		return 0;
 	if (cur_gone)
 		return 1;
-	if (!fuse_req_interrupted(cur_req))
+	/*
+	 * With one thread (-s), nobody reads the interrupt while this thread
+	 * works: look at the caller's signals all the same.
+	 */
+	if (!fuse_req_interrupted(cur_req) && !single)
 		return 0;
 	now = (uint64_t)ecs_now_ms();
 	if (cur_checked != 0 && now - cur_checked < RECHECK_MS)
@@ -126,6 +137,23 @@ fs_req_going_away(void)
 	cur_checked = now;
 	cur_gone = fs_signals_check(fuse_req_ctx(cur_req)->pid) == FS_PENDING_FATAL;
 	return cur_gone;
+}
+
+int
+fs_thread_create(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t block, old;
+	int rc;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 void

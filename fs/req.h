@@ -11,6 +11,7 @@
 
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 /* Who made the request this thread serves. */
@@ -42,6 +43,14 @@ enum fs_pending {
 /* Reads what is pending for thread tid: SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt. */
 enum fs_pending fs_signals_check(pid_t tid);
 
+/*
+ * pthread_create() with the stop signals (SIGTERM, SIGINT, SIGHUP) and
+ * the wake signal (SIGUSR1) blocked in the new thread, so that they go to
+ * the main thread, whose loop they end.
+ */
+int fs_thread_create(pthread_t *t, void *(*fn)(void *), void *arg);
+/* One thread serves every request (-s): set before the session starts. */
+void fs_req_single_thread(int on);
 /* The daemon is stopping: every later fs_req_going_away() says so. */
 void fs_req_shutdown(void);
 int fs_req_stopping(void);

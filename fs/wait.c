@@ -57,6 +57,13 @@ struct fs_waiter {
 	int			 error;		/* negative errno once done with a failure */
 	char			 why[160];	/* the progress of the last poll; protected */
 	fuse_req_t		 req;		/* a kept getattr, or NULL; protected */
+	/*
+	 * Plain stats that came while a getattr was kept, answered right
+	 * after it: answered before, they would make the kernel drop the kept
+	 * answer's size as older than theirs. Protected by wait_lock.
+	 */
+	fuse_req_t		*stats;
+	size_t			 nstats;
 	pid_t			 req_pid;	/* its caller's thread; protected */
 	struct stat		 attr;		/* the file's attributes but its size */
 	size_t			 reported;	/* the size last answered; protected */
@@ -112,7 +119,7 @@ finish(struct fs_waiter *w, int error, const char *fmt, const char *arg)
 	w->error = error;
 }
 
-/* Answers req with the attributes and size n. */
+/* Answers req with the attributes and size n. Called with wait_lock held. */
 static void
 reply_size(struct fs_waiter *w, fuse_req_t req, size_t n)
 {
@@ -121,6 +128,19 @@ reply_size(struct fs_waiter *w, fuse_req_t req, size_t n)
 	st.st_size = (off_t)n;
 	st.st_blocks = (st.st_size + 511) / 512;
 	fuse_reply_attr(req, &st, 0.0);
+}
+
+/* Answers the stats that waited for the kept getattr. Called with wait_lock held. */
+static void
+answer_stats(struct fs_waiter *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nstats; i++)
+		reply_size(w, w->stats[i], w->reported);
+	free(w->stats);
+	w->stats = NULL;
+	w->nstats = 0;
 }
 
 /*
@@ -146,6 +166,8 @@ deliver(struct fs_waiter *w)
 		else
 			reply_size(w, req, w->reported);
 	}
+	if (w->req == NULL)
+		answer_stats(w);
 }
 
 /* Answers EINTR to kept requests whose caller has a signal to act on. Lock held. */
@@ -161,6 +183,7 @@ check_interrupts(void)
 			fuse_reply_err(w->req, EINTR);
 			w->req = NULL;
 			w->active = 0;	/* until the reader asks again */
+			answer_stats(w);
 		}
 	}
 }
@@ -447,7 +470,7 @@ fs_wait_start(struct fs_ctx *ctx)
 	pthread_condattr_destroy(&ca);
 	wait_ctx = ctx;
 	poller_running = 1;
-	if (pthread_create(&poller_thread, NULL, poller_main, NULL) == 0)
+	if (fs_thread_create(&poller_thread, poller_main, NULL) == 0)
 		poller_started = 1;
 }
 
@@ -468,6 +491,7 @@ fs_wait_stop(void)
 			fuse_reply_err(w->req, EIO);
 			w->req = NULL;
 		}
+		answer_stats(w);
 	}
 	pthread_cond_broadcast(&poll_cond);
 	pthread_mutex_unlock(&wait_lock);
@@ -553,13 +577,15 @@ fs_wait_getattr(struct fs_waiter *w, fuse_req_t req, fuse_ino_t ino, pid_t calle
 void
 fs_wait_stat(struct fs_waiter *w, fuse_req_t req, fuse_ino_t ino)
 {
-	size_t n;
-
 	pthread_mutex_lock(&wait_lock);
 	w->attr.st_ino = ino;
-	n = w->reported;
+	if (w->req != NULL) {
+		w->stats = xrealloc(w->stats, (w->nstats + 1) * sizeof(*w->stats));
+		w->stats[w->nstats++] = req;
+	} else {
+		reply_size(w, req, w->reported);
+	}
 	pthread_mutex_unlock(&wait_lock);
-	reply_size(w, req, n);
 }
 
 void
@@ -592,6 +618,8 @@ fs_wait_close(struct fs_waiter *w)
 	}
 	if (w->req != NULL)
 		fuse_reply_err(w->req, EIO);
+	w->req = NULL;
+	answer_stats(w);
 	pthread_mutex_unlock(&wait_lock);
 	buf_free(&w->out);
 	free(w->cluster);
