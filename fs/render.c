@@ -46,6 +46,10 @@ fs_render_field(const struct fs_node *n, struct buf *out, struct ecs_error *err)
 	return 0;
 }
 
+/* The epoch seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
+#define DATE_MIN	-62135596800.0
+#define DATE_MAX	253402300799.0
+
 void
 fs_format_date(json_t *v, struct buf *out)
 {
@@ -56,8 +60,11 @@ fs_format_date(json_t *v, struct buf *out)
 
 	if (!json_is_number(v))
 		return;
-	d = json_number_value(v);
-	t = (time_t)floor(d);
+	d = floor(json_number_value(v));
+	/* Out of range is no date (and no time_t: the cast would be undefined). */
+	if (!(d >= DATE_MIN && d <= DATE_MAX))
+		return;
+	t = (time_t)d;
 	if (gmtime_r(&t, &tm) == NULL)
 		return;
 	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
