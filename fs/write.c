@@ -4,23 +4,25 @@
  * anything is sent, checks that its target exists, honours dry run, calls
  * the API inside write() so the writer sees the result, puts the returned
  * object in the cache (read-your-writes), has the kernel's cached
- * attributes invalidated, and journals the attempt.
+ * attributes invalidated, and journals the attempt. Writes of one object
+ * are serialised; a mutation whose answer was lost is checked against a
+ * fresh describe before anything is reported.
  */
 #include "fs/write.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ecs/api.h"
 #include "ecs/xmalloc.h"
 #include "fs/inval.h"
 #include "fs/journal.h"
+#include "fs/parse.h"
 #include "fs/tree.h"
-
-/* ECS's limit on a StopTask reason. */
-#define STOP_REASON_MAX 255
 
 /* The journal's target for a node: "cluster/services/api". */
 static void
@@ -39,7 +41,6 @@ target_of(const struct fs_node *n, char *out, size_t size)
 		snprintf(out, size, ".ecsfs");
 }
 
-static size_t chomp(const char *, size_t);
 static void journal(const struct fs_node *, const char *, const char *, const char *,
     const char *, const struct ecs_error *);
 
@@ -50,7 +51,7 @@ shown_input(const char *data, size_t len)
 	size_t i, n;
 	struct buf b;
 
-	len = chomp(data, len);
+	len = fs_parse_chomp(data, len);
 	n = len > 64 ? 64 : len;
 	buf_init(&b);
 	for (i = 0; i < n; i++) {
@@ -135,84 +136,197 @@ or_dash(const char *s)
 	return s != NULL ? s : "-";
 }
 
-/* Drops one trailing newline, as echo adds. */
-static size_t
-chomp(const char *data, size_t len)
+/*
+ * One lock per object being written, so that a write's read-modify-write
+ * (a relative desired_count, a restart's look at the deployments before)
+ * is not interleaved with another write of the same object; writes of
+ * different objects run in parallel. An entry lives while a write holds
+ * or waits for it.
+ */
+struct target_lock {
+	struct target_lock	*next;		/* protected by target_locks_mutex */
+	int			 users;		/* protected by target_locks_mutex */
+	pthread_mutex_t		 mutex;		/* held by the write in progress */
+	char			 key[512];	/* the journal's target */
+};
+
+static pthread_mutex_t target_locks_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct target_lock *target_locks;	/* protected by target_locks_mutex */
+
+/* Waits for and takes the lock of the node's object; release with target_unlock(). */
+static struct target_lock *
+target_lock(const struct fs_node *n)
 {
-	return len > 0 && data[len - 1] == '\n' ? len - 1 : len;
+	struct target_lock *l;
+	char key[512];
+
+	target_of(n, key, sizeof(key));
+	pthread_mutex_lock(&target_locks_mutex);
+	for (l = target_locks; l != NULL; l = l->next)
+		if (strcmp(l->key, key) == 0)
+			break;
+	if (l == NULL) {
+		l = xcalloc(1, sizeof(*l));
+		pthread_mutex_init(&l->mutex, NULL);
+		snprintf(l->key, sizeof(l->key), "%s", key);
+		l->next = target_locks;
+		target_locks = l;
+	}
+	l->users++;
+	pthread_mutex_unlock(&target_locks_mutex);
+	pthread_mutex_lock(&l->mutex);
+	return l;
 }
 
-/* 1 when data is valid UTF-8 with no control character but tab. */
-static int
-is_text(const char *data, size_t len)
+/* Releases a lock from target_lock(), freeing its entry when nobody waits. */
+static void
+target_unlock(struct target_lock *l)
 {
-	const unsigned char *p = (const unsigned char *)data, *end = p + len;
+	struct target_lock **pp;
 
-	while (p < end) {
-		size_t n, i;
-		uint32_t cp;
-
-		if (*p < 0x80) {
-			if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-				return 0;
-			p++;
-			continue;
-		}
-		if ((*p & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *p & 0x1f;
-		} else if ((*p & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *p & 0x0f;
-		} else if ((*p & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *p & 0x07;
-		} else {
-			return 0;
-		}
-		if ((size_t)(end - p) <= n)
-			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += n + 1;
+	pthread_mutex_unlock(&l->mutex);
+	pthread_mutex_lock(&target_locks_mutex);
+	if (--l->users == 0) {
+		for (pp = &target_locks; *pp != l; pp = &(*pp)->next)
+			;
+		*pp = l->next;
+		pthread_mutex_destroy(&l->mutex);
+		free(l);
 	}
+	pthread_mutex_unlock(&target_locks_mutex);
+}
+
+/*
+ * Whether a failed mutation may have been applied: the client says so when
+ * the request was sent and no answer came back. A timeout counts too, as
+ * it can only be told apart from "never sent" below the client.
+ */
+static int
+may_have_applied(const struct ecs_error *err)
+{
+	return err->maybe_applied || err->code == ECS_E_TIMEOUT;
+}
+
+/* What a mutation whose answer was lost should have done to its object. */
+struct wanted {
+	long		 desired_count;	/* >= 0: the service's desiredCount */
+	json_t		*deployments;	/* non-NULL: a PRIMARY deployment not among these ids */
+	const char	*field;		/* non-NULL: this member of the object ... */
+	const char	*value;		/* ... has this value */
+};
+
+/* The id of the PRIMARY deployment of a service, or NULL; borrowed from svc. */
+static const char *
+primary_deployment(json_t *svc)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(svc, "deployments"), i, d)
+		if (json_is_string(json_object_get(d, "status")) &&
+		    strcmp(json_string_value(json_object_get(d, "status")), "PRIMARY") == 0)
+			return json_string_value(json_object_get(d, "id"));
+	return NULL;
+}
+
+/* The ids of every deployment of a service, as a new JSON array. */
+static json_t *
+deployment_ids(json_t *svc)
+{
+	json_t *ids = json_array(), *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(svc, "deployments"), i, d)
+		if (json_is_string(json_object_get(d, "id")))
+			json_array_append(ids, json_object_get(d, "id"));
+	return ids;
+}
+
+/* 1 when the JSON array of strings ids holds id. */
+static int
+has_id(json_t *ids, const char *id)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(ids, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 when obj, described after the mutation, shows what w wants. */
+static int
+shows(json_t *obj, const struct wanted *w)
+{
+	const char *s;
+
+	if (w->desired_count >= 0 && (!json_is_integer(json_object_get(obj, "desiredCount")) ||
+	    json_integer_value(json_object_get(obj, "desiredCount")) != w->desired_count))
+		return 0;
+	if (w->deployments != NULL && ((s = primary_deployment(obj)) == NULL ||
+	    has_id(w->deployments, s)))
+		return 0;
+	if (w->field != NULL && ((s = json_string_value(json_object_get(obj, w->field))) == NULL ||
+	    strcmp(s, w->value) != 0))
+		return 0;
 	return 1;
 }
 
 /*
- * Parses "N", "+N" or "-N" (one trailing newline allowed): decimal digits
- * only, at most 2^31-1. Returns 0, or -1 for anything else.
+ * After a mutation failed with err and may have been applied anyway,
+ * describes the object fresh (caching it) and settles what to report. When
+ * the object shows the change, journals result=ok with a note that the
+ * answer was lost, clears err and returns 0 with *obj (a new reference)
+ * for the caller to show. Otherwise it cannot tell: journals
+ * result=unknown, makes err a timeout (ETIMEDOUT) and returns -1.
  */
 static int
-parse_count(const char *data, size_t len, int *sign, long long *value)
+settle_lost_answer(const struct fs_node *n, const char *op, const char *old_value,
+    const char *new_value, const struct wanted *w, json_t **obj, struct ecs_error *err)
 {
-	size_t i = 0;
+	int kind = fs_dirs[n->dir].obj_kind;
+	struct ecs_error ferr, note;
+	char lost[256];
 
-	len = chomp(data, len);
-	*sign = 0;
-	if (len > 0 && (data[0] == '+' || data[0] == '-'))
-		*sign = data[i++] == '+' ? 1 : -1;
-	if (i == len || len - i > 10)
-		return -1;
-	*value = 0;
-	for (; i < len; i++) {
-		if (data[i] < '0' || data[i] > '9')
-			return -1;
-		*value = *value * 10 + (data[i] - '0');
+	*obj = NULL;
+	ecs_error_clear(&ferr);
+	snprintf(lost, sizeof(lost), "%.255s", err->message);
+	if (ecs_store_fetch(n->ctx->store, kind, n->cluster, n->name, obj, &ferr) == 0 &&
+	    shows(*obj, w)) {
+		if (w->deployments != NULL)
+			new_value = primary_deployment(*obj);
+		/* The mutation's own request id never came back. */
+		note = *err;
+		note.request_id[0] = '\0';
+		snprintf(note.message, sizeof(note.message), "the answer was lost (%s); "
+		    "a fresh describe (request %.79s) shows the change applied", lost,
+		    ferr.request_id[0] != '\0' ? ferr.request_id : "-");
+		journal(n, op, old_value, new_value, "ok", &note);
+		ecs_error_clear(err);
+		return 0;
 	}
-	return *value <= INT32_MAX ? 0 : -1;
+	json_decref(*obj);
+	*obj = NULL;
+	if (ferr.code != ECS_OK)
+		ecs_error_set(err, ECS_E_TIMEOUT, "the answer was lost (%s) and the state "
+		    "could not be read (%s): the change may or may not be applied",
+		    lost, ferr.message);
+	else
+		ecs_error_set(err, ECS_E_TIMEOUT, "the answer was lost (%s) and the state "
+		    "does not show the change yet: it may still be applied", lost);
+	journal(n, op, old_value, new_value, "unknown", err);
+	return -1;
 }
 
-/* Sends UpdateService (unless in dry run) and settles cache, kernel and journal. */
+/*
+ * Sends UpdateService (unless in dry run) and settles cache, kernel and
+ * journal; w says what a lost answer's change looks like.
+ */
 static int
 update_service(const struct fs_node *n, const struct ecs_service_update *u,
-    const char *old_value, const char *new_value, struct ecs_error *err)
+    const char *old_value, const char *new_value, const struct wanted *w,
+    struct ecs_error *err)
 {
 	struct fs_ctx *ctx = n->ctx;
 	json_t *svc = NULL;
@@ -224,15 +338,22 @@ update_service(const struct fs_node *n, const struct ecs_service_update *u,
 		return 0;
 	}
 	if (ecs_update_service(ctx->client, n->cluster, n->name, u, &svc, err) != 0) {
-		journal(n, "UpdateService", old_value, new_value, failure_word(err), err);
-		return -1;
+		if (!may_have_applied(err)) {
+			journal(n, "UpdateService", old_value, new_value, failure_word(err), err);
+			return -1;
+		}
+		if (settle_lost_answer(n, "UpdateService", old_value, new_value, w, &svc,
+		    err) != 0)
+			return -1;
+		invalidate_folder(n);
+		json_decref(svc);
+		return 0;
 	}
 	ecs_store_put(ctx->store, ECS_KIND_SERVICE, n->cluster, n->name, svc);
 	invalidate_folder(n);
 	if (u->force_new_deployment) {
 		/* The new PRIMARY deployment is what the restart made. */
-		snprintf(deployment, sizeof(deployment), "%s", or_dash(json_string_value(json_object_get(
-		    json_array_get(json_object_get(svc, "deployments"), 0), "id"))));
+		snprintf(deployment, sizeof(deployment), "%s", or_dash(primary_deployment(svc)));
 		new_value = deployment;
 	}
 	journal(n, "UpdateService", old_value, new_value, "ok", err);
@@ -259,29 +380,46 @@ fs_write_desired_count(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
 	struct ecs_service_update u = { .desired_count = -1 };
+	struct wanted w = { .desired_count = -1 };
+	struct target_lock *lock;
 	char oldv[32], newv[32];
 	long long value, now, target;
 	json_t *svc;
-	int sign, rc;
+	int sign, rc = -1;
 
-	if (parse_count(data, len, &sign, &value) != 0)
+	if (fs_parse_count(data, len, &sign, &value) != 0)
 		return reject(n, "UpdateService", data, len, err,
 		    "desired_count takes N, +N or -N (0 to 2147483647)");
-	/* A relative change starts from the value ECS has now, not a cached one. */
-	if (current(n, "UpdateService", sign != 0, &svc, err) != 0)
-		return -1;
+	lock = target_lock(n);
+	/*
+	 * A relative change starts from the value ECS has now, not a cached
+	 * one, read under the lock; +0 and -0 change nothing and send nothing.
+	 */
+	if (current(n, "UpdateService", sign != 0 && value != 0, &svc, err) != 0)
+		goto out;
 	now = json_integer_value(json_object_get(svc, "desiredCount"));
 	json_decref(svc);
 	target = sign == 0 ? value : now + sign * value;
 	if (target < 0)
 		target = 0;	/* scale_down below zero stops at zero */
-	if (target > INT32_MAX)
-		return reject(n, "UpdateService", data, len, err,
+	if (target > INT32_MAX) {
+		rc = reject(n, "UpdateService", data, len, err,
 		    "desired_count would exceed 2147483647");
+		goto out;
+	}
 	snprintf(oldv, sizeof(oldv), "%lld", now);
 	snprintf(newv, sizeof(newv), "%lld", target);
+	if (sign != 0 && target == now) {
+		ecs_error_clear(err);
+		journal(n, "UpdateService", oldv, newv, "unchanged", NULL);
+		rc = 0;
+		goto out;
+	}
 	u.desired_count = (long)target;
-	rc = update_service(n, &u, oldv, newv, err);
+	w.desired_count = (long)target;
+	rc = update_service(n, &u, oldv, newv, &w, err);
+out:
+	target_unlock(lock);
 	return rc;
 }
 
@@ -290,54 +428,71 @@ fs_write_restart(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
 	struct ecs_service_update u = { .desired_count = -1, .force_new_deployment = 1 };
+	struct wanted w = { .desired_count = -1 };
+	struct target_lock *lock;
 	char oldv[128];
 	json_t *svc;
+	int rc = -1;
 
-	if (!is_text(data, chomp(data, len)))
+	if (!fs_parse_is_text(data, fs_parse_chomp(data, len)))
 		return reject(n, "UpdateService", data, len, err,
 		    "restart takes a line of text (any, e.g. 1)");
+	lock = target_lock(n);
 	if (current(n, "UpdateService", 0, &svc, err) != 0)
-		return -1;
-	snprintf(oldv, sizeof(oldv), "%s", or_dash(json_string_value(json_object_get(
-	    json_array_get(json_object_get(svc, "deployments"), 0), "id"))));
+		goto out;
+	snprintf(oldv, sizeof(oldv), "%s", or_dash(primary_deployment(svc)));
+	w.deployments = deployment_ids(svc);
 	json_decref(svc);
-	return update_service(n, &u, oldv, "force-new-deployment", err);
+	rc = update_service(n, &u, oldv, "force-new-deployment", &w, err);
+	json_decref(w.deployments);
+out:
+	target_unlock(lock);
+	return rc;
 }
 
 int
 fs_write_stop(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
+	struct wanted w = { .desired_count = -1, .field = "desiredStatus", .value = "STOPPED" };
 	struct fs_ctx *ctx = n->ctx;
-	char oldv[32], *reason;
+	struct target_lock *lock;
+	char oldv[32], *reason = NULL;
 	json_t *task = NULL;
+	size_t reason_len;
 	int rc = -1;
 
-	len = chomp(data, len);
-	if (len == 0 || len > STOP_REASON_MAX || !is_text(data, len))
+	if (fs_parse_stop_reason(data, len, &reason_len) != 0)
 		return reject(n, "StopTask", data, len, err,
 		    "stop takes a reason: 1 to 255 characters of text on one line");
+	lock = target_lock(n);
 	if (current(n, "StopTask", 0, &task, err) != 0)
-		return -1;
+		goto out;
 	snprintf(oldv, sizeof(oldv), "%s",
 	    or_dash(json_string_value(json_object_get(task, "desiredStatus"))));
 	json_decref(task);
 	task = NULL;
-	reason = xstrndup(data, len);
+	reason = xstrndup(data, reason_len);
 	if (atomic_load(&ctx->dry_run)) {
 		ecs_error_clear(err);
 		journal(n, "StopTask", oldv, "STOPPED", "dry-run", NULL);
 		rc = 0;
 	} else if (ecs_stop_task(ctx->client, n->cluster, n->name, reason, &task, err) != 0) {
-		journal(n, "StopTask", oldv, "STOPPED", failure_word(err), err);
+		if (!may_have_applied(err))
+			journal(n, "StopTask", oldv, "STOPPED", failure_word(err), err);
+		else if ((rc = settle_lost_answer(n, "StopTask", oldv, "STOPPED", &w, &task,
+		    err)) == 0)
+			invalidate_folder(n);
 	} else {
 		ecs_store_put(ctx->store, ECS_KIND_TASK, n->cluster, n->name, task);
 		invalidate_folder(n);
 		journal(n, "StopTask", oldv, "STOPPED", "ok", err);
 		rc = 0;
 	}
+out:
 	json_decref(task);
 	free(reason);
+	target_unlock(lock);
 	return rc;
 }
 
@@ -345,34 +500,39 @@ int
 fs_write_instance_status(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
-	static const char *const states[] = { "ACTIVE", "DRAINING", NULL };
+	struct wanted w = { .desired_count = -1, .field = "status" };
 	struct fs_ctx *ctx = n->ctx;
-	const char *want = NULL, *reason;
-	json_t *ci, *cis = NULL, *failures = NULL;
+	struct target_lock *lock;
+	const char *want, *reason;
+	json_t *ci = NULL, *cis = NULL, *failures = NULL;
 	char oldv[32];
-	size_t i;
 	int rc = -1;
 
-	len = chomp(data, len);
-	for (i = 0; states[i] != NULL; i++)
-		if (strlen(states[i]) == len && memcmp(states[i], data, len) == 0)
-			want = states[i];
-	if (want == NULL)
+	if ((want = fs_parse_instance_status(data, len)) == NULL)
 		return reject(n, "UpdateContainerInstancesState", data, len, err,
 		    "status takes ACTIVE or DRAINING");
+	w.value = want;
+	lock = target_lock(n);
 	if (current(n, "UpdateContainerInstancesState", 0, &ci, err) != 0)
-		return -1;
+		goto out;
 	snprintf(oldv, sizeof(oldv), "%s", or_dash(json_string_value(json_object_get(ci, "status"))));
 	json_decref(ci);
+	ci = NULL;
 	if (atomic_load(&ctx->dry_run)) {
 		ecs_error_clear(err);
 		journal(n, "UpdateContainerInstancesState", oldv, want, "dry-run", NULL);
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	if (ecs_update_container_instances_state(ctx->client, n->cluster, &n->name, 1, want,
 	    &cis, &failures, err) != 0) {
-		journal(n, "UpdateContainerInstancesState", oldv, want, failure_word(err), err);
-		return -1;
+		if (!may_have_applied(err))
+			journal(n, "UpdateContainerInstancesState", oldv, want,
+			    failure_word(err), err);
+		else if ((rc = settle_lost_answer(n, "UpdateContainerInstancesState", oldv,
+		    want, &w, &ci, err)) == 0)
+			invalidate_folder(n);
+		goto out;
 	}
 	if (json_array_size(cis) == 0) {
 		reason = json_string_value(json_object_get(json_array_get(failures, 0), "reason"));
@@ -388,8 +548,10 @@ fs_write_instance_status(const struct fs_node *n, const char *data, size_t len,
 	journal(n, "UpdateContainerInstancesState", oldv, want, "ok", err);
 	rc = 0;
 out:
+	json_decref(ci);
 	json_decref(cis);
 	json_decref(failures);
+	target_unlock(lock);
 	return rc;
 }
 
@@ -398,11 +560,11 @@ int
 fs_write_dry_run(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
-	int old;
+	int old, on;
 
-	if (chomp(data, len) != 1 || (data[0] != '0' && data[0] != '1'))
+	if (fs_parse_flag(data, len, &on) != 0)
 		return reject(n, "SetDryRun", data, len, err, "dry_run takes 0 or 1");
-	old = atomic_exchange(&n->ctx->dry_run, data[0] == '1');
-	journal(n, "SetDryRun", old ? "1" : "0", data[0] == '1' ? "1" : "0", "ok", NULL);
+	old = atomic_exchange(&n->ctx->dry_run, on);
+	journal(n, "SetDryRun", old ? "1" : "0", on ? "1" : "0", "ok", NULL);
 	return 0;
 }

@@ -4,6 +4,7 @@ The real daemon on a real FUSE mount, driven by shell commands; results are
 checked in the emulator's state and call counts and with the AWS CLI.
 """
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -119,6 +120,110 @@ def test_writes_to_different_services_run_in_parallel(emulator, mount_factory):
     assert times[-1] - times[0] < 0.8, times
 
 
+def test_concurrent_relative_writes_lose_no_update(emulator, mount_factory):
+    """Ten `echo +1` at once from 10 give 20: each reads ECS's value after the last update.
+
+    The kernel serialises direct writes to one file unless the mount asks for
+    parallel direct writes; the mount's per-object lock keeps this true either way.
+    """
+    f = "%s/services/web/desired_count" % PROD
+    emulator.aws("ecs", "update-service", "--cluster", PROD, "--service", "web",
+                 "--desired-count", "10")
+    # A slow UpdateService widens the read-modify-write window of each writer.
+    emulator.faults(latency_ms=300, actions=["UpdateService"])
+    m = mount_factory()
+    emulator.reset_calls()
+    m.sh("pids=; for i in $(seq 10); do (echo +1 > %s) & pids=\"$pids $!\"; done; "
+         "rc=0; for p in $pids; do wait $p || rc=1; done; exit $rc" % f)
+    assert cli_desired(emulator, PROD, "web") == 20
+    assert mutating_calls(emulator) == {"UpdateService": 10}
+    assert m.read(f) == "20\n"
+    j = [l for l in journal_lines(m) if "field=desired_count" in l]
+    steps = sorted((int(re.search(r" old=(\d+)", l).group(1)),
+                    int(re.search(r" new=(\d+)", l).group(1))) for l in j)
+    assert steps == [(n, n + 1) for n in range(10, 20)]
+    assert all("result=ok" in l for l in j)
+
+
+def test_plus_and_minus_zero_send_nothing(mount, emulator):
+    f = "%s/services/web/desired_count" % PROD
+    assert mount.read(f) == "2\n"
+    emulator.reset_calls()
+    mount.sh("echo +0 > %s && echo -0 > %s" % (f, f))
+    assert mutating_calls(emulator) == {}
+    j = [l for l in journal_lines(mount) if "field=desired_count" in l]
+    assert len(j) == 2 and all("old=2 new=2 result=unchanged" in l for l in j)
+    # A relative change that ECS's value makes a no-op sends nothing either.
+    mount.sh("echo 0 > %s && echo -3 > %s" % (f, f))
+    assert mutating_calls(emulator) == {"UpdateService": 1}
+    assert "old=0 new=0 result=unchanged" in journal_lines(mount)[-1]
+    assert cli_desired(emulator, PROD, "web") == 0
+
+
+# -- a mutation whose answer is lost ----------------------------------------
+
+LOST_ACTION = {"desired_count": "UpdateService", "restart": "UpdateService",
+               "stop": "StopTask", "status": "UpdateContainerInstancesState"}
+
+
+@pytest.mark.parametrize("kind", sorted(LOST_ACTION))
+def test_a_lost_answer_is_checked_against_the_state(emulator, mount_factory, kind):
+    """ECS applies the change but its answer comes after the budget: the write succeeds."""
+    action = LOST_ACTION[kind]
+    m = mount_factory(options={"timeout": 2})
+    st = emulator.state(PROD)
+    tid = sorted(t for t, v in st["tasks"].items() if v["desiredStatus"] == "RUNNING")[0]
+    ci = sorted(st["instances"])[0]
+    old_deps = {d["id"] for d in st["services"]["api"]["deployments"]}
+    path, data = {
+        "desired_count": ("services/api/desired_count", "7"),
+        "restart": ("services/api/restart", "1"),
+        "stop": ("tasks/%s/stop" % tid, "lost answer"),
+        "status": ("container_instances/%s/status" % ci, "DRAINING"),
+    }[kind]
+    m.read(PROD, *path.split("/")[:-1], {"desired_count": "desired_count",
+           "restart": "deployments", "stop": "desired_status", "status": "status"}[kind])
+    emulator.faults(response_delay_ms=6000, actions=[action])
+    emulator.reset_calls()
+    m.sh("echo '%s' > %s/%s" % (data, PROD, path))
+    assert mutating_calls(emulator) == {action: 1}
+    st = emulator.state(PROD)
+    if kind == "desired_count":
+        assert cli_desired(emulator, PROD, "api") == 7
+        assert m.read(PROD, "services", "api", "desired_count") == "7\n"
+    elif kind == "restart":
+        deps = m.read(PROD, "services", "api", "deployments").splitlines()
+        new_dep = deps[0].split()[0]
+        assert deps[0].split()[1] == "PRIMARY" and new_dep not in old_deps
+        cli = emulator.aws("ecs", "describe-services", "--cluster", PROD, "--services", "api")
+        assert cli["services"][0]["deployments"][0]["id"] == new_dep
+    elif kind == "stop":
+        assert st["tasks"][tid]["desiredStatus"] == "STOPPED"
+        assert m.read(PROD, "tasks", tid, "desired_status") == "STOPPED\n"
+    else:
+        assert st["instances"][ci]["status"] == "DRAINING"
+        assert m.read(PROD, "container_instances", ci, "status") == "DRAINING\n"
+    j = [l for l in journal_lines(m) if "op=%s" % action in l][-1]
+    assert "result=ok" in j and "the answer was lost" in j, j
+    if kind == "restart":
+        assert "new=%s result=ok" % new_dep in j
+
+
+def test_a_lost_answer_that_cannot_be_checked_is_etimedout(emulator, mount_factory):
+    """The call is held before ECS applies it: the state cannot tell, so the write says so."""
+    m = mount_factory(options={"timeout": 2})
+    f = "%s/services/api/desired_count" % PROD
+    assert m.read(f) == "3\n"
+    emulator.faults(latency_ms=8000, actions=["UpdateService"])
+    r = m.sh("echo 6 > %s" % f, check=False)
+    assert r.returncode != 0 and "Connection timed out" in r.stderr, r.stderr
+    j = [l for l in journal_lines(m) if "field=desired_count" in l][-1]
+    assert "old=3 new=6 result=unknown" in j and "may still be applied" in j, j
+    # Which was right: ECS applies it later.
+    wait_for(lambda: svc_state(emulator, PROD, "api")["desired"] == 6, timeout=30,
+             what="the held UpdateService to be applied")
+
+
 # -- restart, stop, drain ---------------------------------------------------
 
 def test_restart_rolls_the_tasks(mount, emulator):
@@ -156,6 +261,24 @@ def test_stop_replaces_the_task(mount, emulator):
                    if v["service"] == "web" and v["lastStatus"] == "RUNNING"]
         return len(running) == 2 and tid not in running
     wait_for(replaced, timeout=20, what="a replacement task")
+
+
+def test_stop_reason_is_limited_in_characters_not_bytes(mount, emulator):
+    tasks = sorted(t for t, v in emulator.state(PROD)["tasks"].items()
+                   if v["desiredStatus"] == "RUNNING")
+    reason = "\u00e9" * 129  # 258 bytes
+    with open(mount.p(PROD, "tasks", tasks[0], "stop"), "w", encoding="utf-8") as fh:
+        fh.write(reason + "\n")
+    assert emulator.state(PROD)["tasks"][tasks[0]]["stoppedReason"] == reason
+    cli = emulator.aws("ecs", "describe-tasks", "--cluster", PROD, "--tasks", tasks[0])
+    assert cli["tasks"][0]["stoppedReason"] == reason
+    emulator.reset_calls()
+    path = mount.p(PROD, "tasks", tasks[1], "stop")
+    assert write_raw(path, ("\u00e9" * 256).encode()) == 22
+    assert write_raw(path, ("\u20ac" * 256 + "\n").encode()) == 22
+    assert mutating_calls(emulator) == {}
+    assert write_raw(path, ("\u20ac" * 255 + "\n").encode()) == 0
+    assert emulator.state(PROD)["tasks"][tasks[1]]["stoppedReason"] == "\u20ac" * 255
 
 
 def test_drain_moves_tasks_off_the_instance(mount, emulator):
