@@ -10,11 +10,18 @@
 #include <string.h>
 
 #include "ecs/client.h"
+#include "ecs/clock.h"
 #include "ecs/xmalloc.h"
 
 #define LIST_PAGE_SIZE		100
-/* A server that keeps handing out tokens is not ECS. */
-#define LIST_MAX_PAGES		10000
+/*
+ * The bounds of one whole listing. ECS's largest lists (10,000 clusters,
+ * 5,000 services or container instances in a cluster) take at most 100
+ * pages; a server that keeps handing out tokens past 1,000 pages, or for
+ * two minutes, is not ECS, and the reader waiting on it must get an answer.
+ */
+#define LIST_MAX_PAGES		1000
+#define LIST_BUDGET_MS		120000
 
 /* Sets key to a string when value is given; the request owns the copy. */
 static void
@@ -24,34 +31,68 @@ set_str(json_t *req, const char *key, const char *value)
 		json_object_set_new(req, key, json_string(value));
 }
 
-/* Says err that a response lacks what the operation must return. */
+/* Empties err but for the request id of the last response. */
 static void
-bad_response(struct ecs_error *err, const char *op, const char *key)
+error_keep_request_id(struct ecs_error *err)
 {
 	char rid[sizeof(err->request_id)];
 
 	memcpy(rid, err->request_id, sizeof(rid));
 	ecs_error_clear(err);
 	memcpy(err->request_id, rid, sizeof(rid));
+}
+
+/* Says err that a response lacks what the operation must return. */
+static void
+bad_response(struct ecs_error *err, const char *op, const char *key)
+{
+	error_keep_request_id(err);
 	ecs_error_set(err, ECS_E_PROTOCOL, "%s response has no valid \"%s\"", op,
 	    key);
 }
 
 /*
+ * A listing bound: the default, or in debug builds the value of the
+ * environment variable name, so that tests need not fetch 1,000 pages.
+ */
+static long
+list_limit(const char *name, long dflt)
+{
+#ifndef NDEBUG
+	const char *v = getenv(name);
+	long n;
+
+	if (v != NULL && (n = strtol(v, NULL, 10)) > 0)
+		return n;
+#else
+	(void)name;
+#endif
+	return dflt;
+}
+
+/*
  * Calls a List operation page by page, starting from the request base
  * (borrowed; a copy gets maxResults and nextToken), and collects the
- * arrays under key of every page into *out.
+ * arrays under key of every page into *out. A token handed out twice
+ * would loop for ever, so it fails the listing (ECS_E_PROTOCOL), as do
+ * more than LIST_MAX_PAGES pages; a listing still going after
+ * LIST_BUDGET_MS fails with ECS_E_TIMEOUT.
  */
 static int
 list_all(struct ecs_client *c, const char *op, json_t *base, const char *key,
     json_t **out, struct ecs_error *err)
 {
-	json_t *all, *req = NULL, *resp = NULL, *items, *next;
-	char *token = NULL;
-	int pages = 0, rc = -1;
+	json_t *all, *seen, *req = NULL, *resp = NULL, *items, *next;
+	const char *token = NULL;
+	long max_pages = list_limit("ECSFS_LIST_MAX_PAGES", LIST_MAX_PAGES);
+	long budget = list_limit("ECSFS_LIST_BUDGET_MS", LIST_BUDGET_MS);
+	int64_t start = ecs_now_ms();
+	long pages = 0;
+	int rc = -1;
 
 	*out = NULL;
 	all = json_array();
+	seen = json_object();	/* every token handed out, as keys */
 	for (;;) {
 		req = json_deep_copy(base);
 		json_object_set_new(req, "maxResults", json_integer(LIST_PAGE_SIZE));
@@ -59,6 +100,7 @@ list_all(struct ecs_client *c, const char *op, json_t *base, const char *key,
 			json_object_set_new(req, "nextToken", json_string(token));
 		if (ecs_client_call(c, op, req, &resp, err) != 0)
 			goto fail;
+		pages++;
 		items = json_object_get(resp, key);
 		if (items != NULL && !json_is_array(items)) {
 			bad_response(err, op, key);
@@ -67,27 +109,46 @@ list_all(struct ecs_client *c, const char *op, json_t *base, const char *key,
 		if (items != NULL)
 			json_array_extend(all, items);
 		next = json_object_get(resp, "nextToken");
-		free(token);
 		token = NULL;
 		if (json_is_string(next) && json_string_length(next) > 0)
-			token = xstrdup(json_string_value(next));
+			token = json_string_value(next);
+		if (token == NULL)
+			break;
+		if (json_object_get(seen, token) != NULL) {
+			error_keep_request_id(err);
+			ecs_error_set(err, ECS_E_PROTOCOL, "%s: page %ld repeats "
+			    "the nextToken of an earlier page; the listing "
+			    "would never end", op, pages);
+			goto fail;
+		}
+		if (pages >= max_pages) {
+			error_keep_request_id(err);
+			ecs_error_set(err, ECS_E_PROTOCOL, "%s: still a nextToken "
+			    "after %ld pages; stopped listing", op, pages);
+			goto fail;
+		}
+		if (ecs_now_ms() - start >= budget) {
+			error_keep_request_id(err);
+			ecs_error_set(err, ECS_E_TIMEOUT, "%s: the listing took "
+			    "more than %ld %s (%ld pages); stopped", op,
+			    budget % 1000 == 0 ? budget / 1000 : budget,
+			    budget % 1000 == 0 ? "s" : "ms", pages);
+			goto fail;
+		}
+		json_object_set_new(seen, token, json_true());
+		/* The token lives on in seen once resp is gone. */
+		token = json_object_iter_key(json_object_iter_at(seen, token));
 		json_decref(req);
 		json_decref(resp);
 		req = resp = NULL;
-		if (token == NULL)
-			break;
-		if (++pages >= LIST_MAX_PAGES) {
-			bad_response(err, op, "nextToken");
-			goto fail;
-		}
 	}
 	*out = all;
 	all = NULL;
 	rc = 0;
 fail:
-	free(token);
 	json_decref(req);
 	json_decref(resp);
+	json_decref(seen);
 	json_decref(all);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include "ecs/clock.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -75,6 +76,42 @@ start_dir_init(void)
 		start_dir = xstrdup(cwd);
 }
 
+/*
+ * Adds to fa the closing of every descriptor above 2, so that the command
+ * holds none of the daemon's: not the FUSE device, not an HTTP connection,
+ * not a pipe another thread is spawning with. glibc's closefrom action runs
+ * close_range(3, ~0U, 0) in the child and falls back to a loop over
+ * /proc/self/fd; elsewhere the parent lists /proc/self/fd itself, which
+ * misses a descriptor another thread opens meanwhile without O_CLOEXEC.
+ * 0, or an errno.
+ */
+static int
+spawn_close_inherited(posix_spawn_file_actions_t *fa)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || \
+    (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	return posix_spawn_file_actions_addclosefrom_np(fa, 3);
+#else
+	struct dirent *de;
+	DIR *d;
+	long fd;
+	char *end;
+	int rc = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return errno;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		fd = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || end == de->d_name || fd <= 2 ||
+		    fd == dirfd(d))
+			continue;
+		rc = posix_spawn_file_actions_addclose(fa, (int)fd);
+	}
+	closedir(d);
+	return rc;
+#endif
+}
+
 /* Starts /bin/sh -c cmd with stdout and stderr on pipes, in a new process group. */
 static int
 process_spawn(const char *cmd, struct proc *pr)
@@ -99,6 +136,10 @@ process_spawn(const char *cmd, struct proc *pr)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+	if ((rc = spawn_close_inherited(&fa)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		goto done;
+	}
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
 	sigemptyset(&dfl);

@@ -8,7 +8,8 @@ fs_errno(enum ecs_code code)
 {
 	switch (code) {
 	case ECS_OK:
-		return 0;
+		/* A failure that says nothing is an I/O error, never success. */
+		break;
 	case ECS_E_INVALID:
 		return EINVAL;
 	case ECS_E_NOTFOUND:

@@ -4,7 +4,7 @@
 
 #include "ecs/err.h"
 
-/* A positive errno for code (0 for ECS_OK). */
+/* The positive errno of a failure with code; ECS_OK (a failure that said nothing) is EIO. */
 int fs_errno(enum ecs_code code);
 
 #endif

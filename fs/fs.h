@@ -20,6 +20,7 @@
 
 struct ecs_client;
 struct creds_provider;
+struct fuse_session;
 
 /* The state of one mount. Set up before the loop starts; then read-only
  * except where a field says otherwise. */
@@ -34,6 +35,7 @@ struct fs_ctx {
 	time_t			 mount_time;
 	atomic_int		 dry_run;	/* written by .ecsfs/dry_run */
 	int			 single_thread;	/* -s: one thread serves every request */
+	struct fuse_session	*se;		/* the FUSE session, for notifications */
 };
 
 /* The directory kinds of the tree (DESIGN §1). */
@@ -112,7 +114,8 @@ int fs_node_render(struct fs_node *node, struct buf *out);
 /* The file entry named name in dir's table, or NULL. */
 const struct fs_file *fs_dir_file(enum fs_dir_kind dir, const char *name);
 
-/* The mount's context, from inside a FUSE request. */
+/* The mount's context: set once before the session starts, then read-only. */
+void fs_ctx_set(struct fs_ctx *ctx);
 struct fs_ctx *fs_ctx_get(void);
 
 #endif

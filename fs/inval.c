@@ -1,28 +1,36 @@
 /*
- * The invalidation thread: a queue of paths, drained by one thread that
- * calls fuse_invalidate_path() outside any request handler.
+ * The invalidation thread: a queue of inode numbers, drained by one
+ * thread that tells the kernel to drop its attributes and pages of each,
+ * outside any request handler. A sequence number per queued item lets a
+ * writer wait until its own items are done.
  */
 #define FUSE_USE_VERSION 312
 #include "fs/inval.h"
 
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "ecs/xmalloc.h"
+#include "fs/ino.h"
 
 struct inval_item {
 	struct inval_item	*next;
-	char			*path;
+	uint64_t		 ino;
 };
 
 static pthread_mutex_t inval_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t inval_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t inval_cond;	/* work queued; monotonic clock */
+static pthread_cond_t done_cond;	/* items done; monotonic clock */
 static struct inval_item *inval_head;	/* protected by inval_lock */
 static struct inval_item *inval_tail;	/* protected by inval_lock */
+static uint64_t queued_seq;		/* protected by inval_lock */
+static uint64_t done_seq;		/* protected by inval_lock */
 static int inval_running;		/* protected by inval_lock */
 static int inval_started;		/* written before and after the thread only */
-static struct fuse *inval_fuse;		/* likewise */
+static struct fuse_session *inval_se;	/* likewise */
 static pthread_t inval_thread;
 
 static void *
@@ -41,41 +49,94 @@ inval_main(void *arg)
 		if (inval_head == NULL)
 			inval_tail = NULL;
 		pthread_mutex_unlock(&inval_lock);
-		/* -ENOENT just means the kernel does not know the path. */
-		(void)fuse_invalidate_path(inval_fuse, it->path);
-		free(it->path);
+		/* -ENOENT just means the kernel has forgotten the inode. */
+		(void)fuse_lowlevel_notify_inval_inode(inval_se, it->ino, 0, 0);
 		free(it);
 		pthread_mutex_lock(&inval_lock);
+		done_seq++;
+		pthread_cond_broadcast(&done_cond);
 	}
 	pthread_mutex_unlock(&inval_lock);
 	return NULL;
 }
 
 void
-fs_inval_start(struct fuse *fuse)
+fs_inval_start(struct fuse_session *se)
 {
-	inval_fuse = fuse;
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&inval_cond, &ca);
+	pthread_cond_init(&done_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	inval_se = se;
 	inval_running = 1;
 	if (pthread_create(&inval_thread, NULL, inval_main, NULL) == 0)
 		inval_started = 1;
 }
 
-void
-fs_inval_queue(const char *path)
+/* Queues one inode. */
+static void
+queue_ino(uint64_t ino)
 {
-	struct inval_item *it;
+	struct inval_item *it = xcalloc(1, sizeof(*it));
 
-	if (!inval_started)
-		return;
-	it = xcalloc(1, sizeof(*it));
-	it->path = xstrdup(path);
+	it->ino = ino;
 	pthread_mutex_lock(&inval_lock);
 	if (inval_tail != NULL)
 		inval_tail->next = it;
 	else
 		inval_head = it;
 	inval_tail = it;
+	queued_seq++;
 	pthread_cond_signal(&inval_cond);
+	pthread_mutex_unlock(&inval_lock);
+}
+
+void
+fs_inval_queue(const char *path)
+{
+	uint64_t ino;
+
+	if (inval_started && (ino = fs_ino_find(path)) != 0)
+		queue_ino(ino);
+}
+
+void
+fs_inval_prefix(const char *prefix)
+{
+	uint64_t *inos;
+	size_t n, i;
+
+	if (!inval_started)
+		return;
+	inos = fs_ino_under(prefix, &n);
+	for (i = 0; i < n; i++)
+		queue_ino(inos[i]);
+	free(inos);
+}
+
+void
+fs_inval_flush(long ms)
+{
+	struct timespec ts;
+	uint64_t want;
+
+	if (!inval_started)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&inval_lock);
+	want = queued_seq;
+	while (done_seq < want && inval_running)
+		if (pthread_cond_timedwait(&done_cond, &inval_lock, &ts) != 0)
+			break;
 	pthread_mutex_unlock(&inval_lock);
 }
 
@@ -88,14 +149,16 @@ fs_inval_stop(void)
 		return;
 	pthread_mutex_lock(&inval_lock);
 	inval_running = 0;
-	pthread_cond_signal(&inval_cond);
+	pthread_cond_broadcast(&inval_cond);
+	pthread_cond_broadcast(&done_cond);
 	pthread_mutex_unlock(&inval_lock);
 	pthread_join(inval_thread, NULL);
 	inval_started = 0;
 	while ((it = inval_head) != NULL) {
 		inval_head = it->next;
-		free(it->path);
 		free(it);
 	}
 	inval_tail = NULL;
+	pthread_cond_destroy(&inval_cond);
+	pthread_cond_destroy(&done_cond);
 }

@@ -2,10 +2,8 @@
  * The journal of mutations: a ring of formatted lines under one mutex,
  * plus a log line for each.
  */
-#define FUSE_USE_VERSION 312
 #include "fs/journal.h"
 
-#include <fuse.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +12,7 @@
 
 #include "ecs/xmalloc.h"
 #include "fs/log.h"
+#include "fs/req.h"
 
 static pthread_mutex_t journal_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *journal_lines[FS_JOURNAL_MAX];	/* protected by journal_lock */
@@ -88,7 +87,7 @@ command_name(pid_t pid, char *name, size_t size)
 void
 fs_journal_add(const struct fs_journal_entry *e)
 {
-	struct fuse_context *fc = fuse_get_context();
+	struct fs_caller fc;
 	char when[32], comm[32], num[32];
 	struct timespec ts;
 	struct tm tm;
@@ -98,12 +97,13 @@ fs_journal_add(const struct fs_journal_entry *e)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	command_name(fc ? fc->pid : 0, comm, sizeof(comm));
+	fs_req_caller(&fc);
+	command_name(fc.pid, comm, sizeof(comm));
 	buf_init(&b);
 	buf_adds(&b, when);
-	snprintf(num, sizeof(num), "%u", fc ? (unsigned)fc->uid : 0U);
+	snprintf(num, sizeof(num), "%u", (unsigned)fc.uid);
 	add_field(&b, "uid", num);
-	snprintf(num, sizeof(num), "%d", fc ? (int)fc->pid : 0);
+	snprintf(num, sizeof(num), "%d", (int)fc.pid);
 	add_field(&b, "pid", num);
 	add_field(&b, "comm", comm);
 	add_field(&b, "op", e->op);

@@ -4,22 +4,29 @@
  * exit status 1.
  */
 #define FUSE_USE_VERSION 312
-#include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ecs/client.h"
 #include "ecs/creds.h"
+#include "ecs/log.h"
 #include "fs/fs.h"
+#include "fs/ino.h"
+#include "fs/inval.h"
 #include "fs/journal.h"
 #include "fs/log.h"
 #include "fs/ops.h"
+#include "fs/req.h"
+#include "fs/wait.h"
 
 static void
 usage(const char *prog)
@@ -86,8 +93,8 @@ ctx_setup(struct fs_ctx *ctx)
 		ecs_config_free(&ctx->cfg);
 		return -1;
 	}
-	/* A reader that gives up (Ctrl-C) stops waiting for ECS at once. */
-	ecs_client_set_interrupt(ctx->client, fuse_interrupted);
+	/* A call gives up only when its caller is going away. */
+	ecs_client_set_interrupt(ctx->client, fs_req_going_away);
 	ctx->store = ecs_store_new(ctx->client, &sc);
 	ctx->uid = getuid();
 	ctx->gid = getgid();
@@ -108,6 +115,84 @@ ctx_teardown(struct fs_ctx *ctx)
 	fs_opts_free(&ctx->opts);
 }
 
+/* Lines from below fs/ go to the same log. */
+static void
+log_hook(enum ecs_log_level level, const char *line)
+{
+	if (level == ECS_LOG_INFO)
+		fs_log_info("%s", line);
+	else
+		fs_log_warn("%s", line);
+}
+
+/*
+ * Stopping on SIGTERM, SIGINT or SIGHUP: the handler ends the session and
+ * wakes the stopper thread, which makes every call in flight give up and
+ * wakes the main thread out of the session loop.
+ */
+static struct fuse_session *stop_se;	/* set before the handlers */
+static struct fs_ctx *stop_ctx;		/* likewise */
+static pthread_t main_thread;		/* likewise */
+static int stop_pipe[2] = { -1, -1 };	/* likewise */
+static atomic_int stop_signal;		/* the signal that stops us, or 0 */
+
+static void
+on_stop_signal(int sig)
+{
+	int expected = 0;
+
+	if (stop_se != NULL)
+		fuse_session_exit(stop_se);
+	if (atomic_compare_exchange_strong(&stop_signal, &expected, sig) &&
+	    stop_pipe[1] >= 0)
+		(void)!write(stop_pipe[1], "x", 1);
+}
+
+static void
+on_wake_signal(int sig)
+{
+	(void)sig;
+}
+
+/* The client's "every call gives up now", where the client has it. */
+extern void ecs_client_shutdown(struct ecs_client *c) __attribute__((weak));
+
+static void *
+stopper_main(void *arg)
+{
+	char c;
+
+	(void)arg;
+	while (read(stop_pipe[0], &c, 1) == -1)
+		;
+	if (atomic_load(&stop_signal) == 0)
+		return NULL;	/* closed at exit */
+	fs_req_shutdown();
+	if (ecs_client_shutdown != NULL)
+		ecs_client_shutdown(stop_ctx->client);
+	pthread_kill(main_thread, SIGUSR1);
+	return NULL;
+}
+
+/* Installs the stop and wake handlers; SIGPIPE is ignored. */
+static int
+set_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop_signal;
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGHUP, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = on_wake_signal;	/* no SA_RESTART: interrupts the loop's wait */
+	if (sigaction(SIGUSR1, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -115,9 +200,12 @@ main(int argc, char *argv[])
 	struct fuse_cmdline_opts cli = { 0 };
 	struct fuse_loop_config *loop = NULL;
 	struct fs_ctx ctx;
-	struct fuse *fuse = NULL;
-	int rc = 1, mounted = 0, ready = 0;
+	struct fuse_session *se = NULL;
+	pthread_t stopper;
+	int rc = 1, mounted = 0, ready = 0, stopper_started = 0;
 
+	/* No core file, no ptrace by others: the daemon holds credentials. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	memset(&ctx, 0, sizeof(ctx));
 	fs_opts_defaults(&ctx.opts);
 	if (fs_opts_parse(&args, &ctx.opts) != 0)
@@ -142,43 +230,62 @@ main(int argc, char *argv[])
 	if (ctx_setup(&ctx) != 0)
 		goto out;
 	ready = 1;
+	fs_ctx_set(&ctx);
 	fuse_opt_add_arg(&args, "-odefault_permissions");
 	fuse_opt_add_arg(&args, "-ofsname=ecsfs");
 	fuse_opt_add_arg(&args, "-osubtype=ecsfs");
-	if ((fuse = fuse_new(&args, &fs_operations, sizeof(fs_operations), &ctx)) == NULL)
+	if ((se = fuse_session_new(&args, &fs_ll_ops, sizeof(fs_ll_ops), &ctx)) == NULL)
 		goto out;
-	if (fuse_mount(fuse, cli.mountpoint) != 0)
+	ctx.se = se;
+	if (fuse_session_mount(se, cli.mountpoint) != 0)
 		goto out;
 	mounted = 1;
 	fs_log_init(cli.foreground, cli.debug);
+	ecs_log_set(log_hook);
 	if (fuse_daemonize(cli.foreground) != 0)
 		goto out;
-	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
+	stop_se = se;
+	stop_ctx = &ctx;
+	main_thread = pthread_self();
+	if (pipe(stop_pipe) != 0 || set_signals() != 0)
 		goto out;
+	if (pthread_create(&stopper, NULL, stopper_main, NULL) != 0)
+		goto out;
+	stopper_started = 1;
 	fs_log_info("mounted %s: region %s, endpoint %s, credentials from %s%s",
 	    cli.mountpoint, ctx.cfg.region, ctx.cfg.endpoint, creds_source(ctx.creds),
 	    ctx.opts.dry_run ? ", dry run" : "");
 	if (cli.singlethread) {
-		rc = fuse_loop(fuse);
+		rc = fuse_session_loop(se);
 	} else {
 		loop = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_clone_fd(loop, cli.clone_fd);
 		if (cli.max_idle_threads != UINT_MAX)
 			fuse_loop_cfg_set_idle_threads(loop, cli.max_idle_threads);
 		fuse_loop_cfg_set_max_threads(loop, (unsigned int)ctx.opts.max_threads);
-		rc = fuse_loop_mt(fuse, loop);
+		rc = fuse_session_loop_mt(se, loop);
 	}
-	/* A loop ended by SIGTERM, SIGINT or SIGHUP returns the signal: a clean exit. */
-	rc = rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP ? 0 : 1;
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
+	/* A loop ended by a stop signal is a clean exit. */
+	rc = rc == 0 || atomic_load(&stop_signal) != 0 ? 0 : 1;
+	fs_req_shutdown();
+	fs_wait_stop();
+	fs_ops_cleanup();
+	fs_inval_stop();
 	fs_log_info("unmounted %s", cli.mountpoint);
 out:
 	if (mounted)
-		fuse_unmount(fuse);
-	if (fuse != NULL)
-		fuse_destroy(fuse);
+		fuse_session_unmount(se);
+	if (se != NULL)
+		fuse_session_destroy(se);
 	if (loop != NULL)
 		fuse_loop_cfg_destroy(loop);
+	if (stopper_started) {
+		close(stop_pipe[1]);
+		stop_pipe[1] = -1;
+		pthread_join(stopper, NULL);
+		close(stop_pipe[0]);
+	}
+	fs_ino_free();
 	if (ready)
 		ctx_teardown(&ctx);
 	else

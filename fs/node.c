@@ -16,9 +16,7 @@
 static int
 node_errno(struct fs_node *node)
 {
-	int e = fs_errno(node->err.code);
-
-	return e ? -e : -EIO;
+	return -fs_errno(node->err.code);
 }
 
 /* Loads the object of the node's directory into node->obj. */

@@ -1,39 +1,120 @@
 /*
- * The FUSE operations. Each parses the path into a node, resolves it and
- * lets the node tables (fs/tree.c) say what it is; no operation knows a
- * file by name.
+ * The FUSE operations, on the low-level API. Each turns its inode into a
+ * path (fs/ino.c), parses and resolves it into a node and lets the node
+ * tables (fs/tree.c) say what it is; no operation knows a file by name.
  *
  * Files are opened with direct_io: a read is served from the content
- * rendered at open(), so a reader that reads in several chunks sees one
- * version, while stat() reports the size of the current content.
+ * rendered at open, so a reader that reads in several chunks sees one
+ * version, while stat() reports the size of the current content. A read
+ * of a wait file is answered by the poller (fs/wait.c), not by a thread
+ * held here. Every handler marks its request as the thread's own
+ * (fs/req.h) while it works, so that a call it makes gives up only when
+ * its caller is going away.
  */
-#define FUSE_USE_VERSION 312
 #include "fs/ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fuse.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/statvfs.h>
 
 #include "ecs/xmalloc.h"
 #include "fs/errmap.h"
 #include "fs/fs.h"
-#include "fs/log.h"
+#include "fs/ino.h"
 #include "fs/inval.h"
+#include "fs/log.h"
+#include "fs/req.h"
 #include "fs/tree.h"
 #include "fs/wait.h"
 #include "fs/write.h"
 
 /* Largest write a control file takes. */
 #define FS_MAX_WRITE 4096
+/* How long the kernel keeps entries, attributes and negative entries. */
+#define ENTRY_TIMEOUT 1.0
+#define ATTR_TIMEOUT 1.0
+#define NEGATIVE_TIMEOUT 1.0
+/* How long a write waits for the kernel to drop what it changed. */
+#define INVAL_WAIT_MS 1000
+/*
+ * The inode number shown for a listed entry without attributes: readdir(3)
+ * skips entries whose number is 0.
+ */
+#define UNKNOWN_INO 0xffffffffu
 
-/* An open file: its content as rendered at open(), or a wait. */
+/* An open file or directory. */
 struct fs_handle {
-	struct buf		 content;	/* owned; read-only after open */
+	struct fs_handle	*prev, *next;	/* protected by handles_lock */
+	struct buf		 content;	/* a file's content as rendered at open */
 	struct fs_waiter	*waiter;	/* a wait file's, or NULL */
+	struct fs_dirent	*ents;		/* a directory's entries, or NULL */
+	size_t			 nents;
 };
+
+/* One entry of a directory listing. */
+struct fs_dirent {
+	char	*name;
+	int	 type;		/* DT_DIR, DT_REG or DT_LNK */
+};
+
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fs_handle *handles;	/* protected by handles_lock */
+
+static struct fs_handle *
+handle_new(void)
+{
+	struct fs_handle *h = xcalloc(1, sizeof(*h));
+
+	buf_init(&h->content);
+	pthread_mutex_lock(&handles_lock);
+	h->next = handles;
+	if (handles != NULL)
+		handles->prev = h;
+	handles = h;
+	pthread_mutex_unlock(&handles_lock);
+	return h;
+}
+
+static void
+handle_free(struct fs_handle *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&handles_lock);
+	if (h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		handles = h->next;
+	if (h->next != NULL)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&handles_lock);
+	if (h->waiter != NULL)
+		fs_wait_close(h->waiter);
+	for (i = 0; i < h->nents; i++)
+		free(h->ents[i].name);
+	free(h->ents);
+	buf_free(&h->content);
+	free(h);
+}
+
+void
+fs_ops_cleanup(void)
+{
+	while (handles != NULL)
+		handle_free(handles);
+}
+
+static struct fs_handle *
+handle_of(const struct fuse_file_info *fi)
+{
+	return (struct fs_handle *)(uintptr_t)fi->fh;
+}
 
 /* Logs a failure that is not a plain "does not exist". */
 static void
@@ -43,6 +124,19 @@ log_failure(const char *op, const char *path, const struct fs_node *node, int rc
 		return;
 	fs_log_warn("%s %s: %s: %s%s%s", op, path, ecs_strerror(node->err.code),
 	    node->err.aws_code, node->err.aws_code[0] ? ": " : "", node->err.message);
+}
+
+/* The path of ino's child name ("/a" + "b" = "/a/b"); the caller frees it. */
+static char *
+child_path(fuse_ino_t parent, const char *name)
+{
+	char *dir = fs_ino_path(parent), *path;
+
+	if (dir == NULL)
+		return NULL;
+	path = xasprintf("%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", name);
+	free(dir);
+	return path;
 }
 
 /* Parses and resolves path; returns 0 or a negative errno. */
@@ -68,53 +162,381 @@ fill_common(struct fs_ctx *ctx, struct stat *st)
 	st->st_blksize = 4096;
 }
 
-static int
-op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+static void
+fill_dir(struct fs_ctx *ctx, struct stat *st)
 {
-	struct fs_node node;
+	fill_common(ctx, st);
+	st->st_mode = S_IFDIR | 0555;
+	st->st_nlink = 2;
+}
+
+/* The attributes of a resolved node; returns 0 or a negative errno. */
+static int
+node_attr(const char *path, struct fs_node *node, struct stat *st)
+{
 	struct buf content;
 	int rc;
 
-	(void)fi;
-	if ((rc = node_open("getattr", path, &node)) != 0)
-		goto out;
-	fill_common(node.ctx, st);
-	if (node.file == NULL) {
-		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = 2;
-		goto out;
+	if (node->file == NULL) {
+		fill_dir(node->ctx, st);
+		return 0;
 	}
+	fill_common(node->ctx, st);
 	buf_init(&content);
-	rc = fs_node_render(&node, &content);
+	rc = fs_node_render(node, &content);
 	st->st_size = (off_t)content.len;
 	buf_free(&content);
 	if (rc != 0) {
-		log_failure("getattr", path, &node, rc);
-		goto out;
+		log_failure("getattr", path, node, rc);
+		return rc;
 	}
 	st->st_nlink = 1;
 	st->st_blocks = (st->st_size + 511) / 512;
-	st->st_mode = (node.file->flags & FS_F_SYMLINK) ? S_IFLNK | 0777 :
-	    S_IFREG | node.file->mode;
-out:
+	st->st_mode = (node->file->flags & FS_F_SYMLINK) ? S_IFLNK | 0777 :
+	    S_IFREG | node->file->mode;
+	return 0;
+}
+
+/* Parses, resolves and stats path; returns 0 or a negative errno. */
+static int
+path_attr(const char *op, const char *path, struct stat *st)
+{
+	struct fs_node node;
+	int rc;
+
+	if ((rc = node_open(op, path, &node)) == 0)
+		rc = node_attr(path, &node, st);
 	fs_node_clear(&node);
 	return rc;
 }
 
+/* Looks path up for the kernel: an entry with a lookup counted, or ENOENT. */
+static int
+path_entry(const char *op, const char *path, struct fuse_entry_param *e)
+{
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	rc = path_attr(op, path, &e->attr);
+	if (rc == -ENOENT) {
+		/* A negative entry the kernel keeps for a while. */
+		e->ino = 0;
+		e->entry_timeout = NEGATIVE_TIMEOUT;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	e->ino = fs_ino_ref(path);
+	e->attr.st_ino = e->ino;
+	e->attr_timeout = ATTR_TIMEOUT;
+	e->entry_timeout = ENTRY_TIMEOUT;
+	return 0;
+}
+
+static void
+ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct fs_ctx *ctx = userdata;
+
+	(void)conn;
+	fs_ino_init();
+	fs_inval_start(ctx->se);
+	fs_wait_start(ctx);
+}
+
+static void
+ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	char *path = child_path(parent, name);
+	int rc = -ENOENT;
+
+	fs_req_begin(req);
+	if (path != NULL)
+		rc = path_entry("lookup", path, &e);
+	fs_req_end();
+	if (rc != 0)
+		fuse_reply_err(req, -rc);
+	else if (fuse_reply_entry(req, &e) != 0 && e.ino != 0)
+		fs_ino_forget(e.ino, 1);	/* the kernel did not take it */
+	free(path);
+}
+
+static void
+ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	fs_ino_forget(ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void
+ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		fs_ino_forget(forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void
+ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	char *path = fs_ino_path(ino);
+	struct stat st;
+	int rc = -ENOENT;
+
+	(void)fi;
+	fs_req_begin(req);
+	if (path != NULL)
+		rc = path_attr("getattr", path, &st);
+	fs_req_end();
+	if (rc != 0) {
+		fuse_reply_err(req, -rc);
+	} else {
+		st.st_ino = ino;
+		fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+	}
+	free(path);
+}
+
+/*
+ * Only what `echo x > f` (truncate to 0) and `touch` do succeed, and
+ * change nothing; modes and owners are ECS's, not ours.
+ */
+static void
+ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+    struct fuse_file_info *fi)
+{
+	char *path = fs_ino_path(ino);
+	struct fs_node node;
+	struct stat st;
+	int rc = -ENOENT;
+
+	(void)fi;
+	fs_req_begin(req);
+	if (path == NULL)
+		goto out;
+	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		rc = -EPERM;
+		goto out;
+	}
+	if ((rc = node_open("setattr", path, &node)) != 0) {
+		fs_node_clear(&node);
+		goto out;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (node.file == NULL)
+			rc = -EISDIR;
+		else if (node.file->write == NULL)
+			rc = -EACCES;
+		else if (attr->st_size != 0)
+			rc = -EINVAL;
+	}
+	if (rc == 0)
+		rc = node_attr(path, &node, &st);
+	fs_node_clear(&node);
+out:
+	fs_req_end();
+	if (rc != 0) {
+		fuse_reply_err(req, -rc);
+	} else {
+		st.st_ino = ino;
+		fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+	}
+	free(path);
+}
+
+static void
+ll_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char *path = fs_ino_path(ino);
+	struct fs_node node;
+	struct buf target;
+	int rc = -ENOENT;
+
+	buf_init(&target);
+	fs_req_begin(req);
+	if (path != NULL && (rc = node_open("readlink", path, &node)) == 0) {
+		if (node.file == NULL || !(node.file->flags & FS_F_SYMLINK))
+			rc = -EINVAL;
+		else
+			rc = fs_node_render(&node, &target);
+	}
+	if (path != NULL)
+		fs_node_clear(&node);
+	fs_req_end();
+	if (rc != 0) {
+		fuse_reply_err(req, -rc);
+	} else {
+		char *link = xstrndup(target.data != NULL ? target.data : "", target.len);
+
+		fuse_reply_readlink(req, link);
+		free(link);
+	}
+	buf_free(&target);
+	free(path);
+}
+
+static void
+ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	char *path = fs_ino_path(ino);
+	struct fs_handle *h = NULL;
+	struct fs_node node;
+	int acc = fi->flags & O_ACCMODE, rc = -ENOENT;
+
+	fs_req_begin(req);
+	if (path == NULL)
+		goto out;
+	if ((rc = node_open("open", path, &node)) != 0)
+		goto clear;
+	if (node.file == NULL) {
+		rc = -EISDIR;
+		goto clear;
+	}
+	if (acc != O_RDONLY && node.file->write == NULL) {
+		rc = -EACCES;
+		goto clear;
+	}
+	h = handle_new();
+	if (node.file->flags & FS_F_STREAM) {
+		if ((rc = fs_wait_open(&node, &h->waiter)) != 0)
+			log_failure("open", path, &node, rc);
+		fi->nonseekable = 1;
+	} else if (acc != O_WRONLY && (rc = fs_node_render(&node, &h->content)) != 0) {
+		log_failure("open", path, &node, rc);
+	}
+	if (rc != 0) {
+		handle_free(h);
+		h = NULL;
+	}
+clear:
+	fs_node_clear(&node);
+out:
+	fs_req_end();
+	free(path);
+	if (rc != 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	if (fuse_reply_open(req, fi) != 0)
+		handle_free(h);		/* the opener is gone */
+}
+
+static void
+ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs_handle *h = handle_of(fi);
+
+	(void)ino;
+	if (h->waiter != NULL) {
+		fs_wait_read(h->waiter, req, size, fuse_req_ctx(req)->pid);
+		return;
+	}
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if ((size_t)off >= h->content.len) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (size > h->content.len - (size_t)off)
+		size = h->content.len - (size_t)off;
+	fuse_reply_buf(req, h->content.data + off, size);
+}
+
+static void
+ll_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	char *path = fs_ino_path(ino);
+	struct fs_node node;
+	int rc = -ENOENT;
+
+	fs_req_begin(req);
+	if (path == NULL)
+		goto out;
+	if ((rc = fs_path_parse(fs_ctx_get(), path, &node)) != 0)
+		goto out;
+	if (node.file == NULL || node.file->write == NULL) {
+		rc = -EACCES;
+		goto clear;
+	}
+	/*
+	 * A write is one whole command: nothing at an offset, nothing huge.
+	 * Appending (`echo 5 >> f`) is a command too; the kernel puts its
+	 * offset at the end of the file.
+	 */
+	if (fi->flags & O_APPEND)
+		off = 0;
+	if (off != 0 || size > FS_MAX_WRITE) {
+		fs_write_reject(&node, data, size, &node.err, off != 0 ?
+		    "a write must start at offset 0 (one command per write)" :
+		    "a write of a control file takes at most 4096 bytes");
+		rc = -EINVAL;
+		goto clear;
+	}
+	if ((rc = fs_node_resolve(&node)) != 0) {
+		log_failure("write", path, &node, rc);
+		goto clear;
+	}
+	if (node.file->write(&node, data, size, &node.err) != 0) {
+		rc = -fs_errno(node.err.code);
+		log_failure("write", path, &node, rc);
+		goto clear;
+	}
+	rc = 0;
+clear:
+	fs_node_clear(&node);
+out:
+	fs_req_end();
+	free(path);
+	/* What the write changed is dropped from the kernel before it returns. */
+	fs_inval_flush(INVAL_WAIT_MS);
+	if (rc != 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_write(req, size);
+}
+
+static void
+ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	handle_free(handle_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+/* Appends an entry to a listing. */
+static void
+add_ent(struct fs_handle *h, const char *name, int type)
+{
+	h->ents = xrealloc(h->ents, (h->nents + 1) * sizeof(*h->ents));
+	h->ents[h->nents].name = xstrdup(name);
+	h->ents[h->nents].type = type;
+	h->nents++;
+}
+
 /* Adds every string of a JSON array of names. */
 static void
-fill_names(void *buf, fuse_fill_dir_t filler, json_t *names)
+add_names(struct fs_handle *h, json_t *names, int type)
 {
 	json_t *v;
 	size_t i;
 
 	json_array_foreach(names, i, v)
-		filler(buf, json_string_value(v), NULL, 0, 0);
+		if (json_string_value(v) != NULL)
+			add_ent(h, json_string_value(v), type);
 }
 
 /* Adds a directory's fixed subfolders and its listed files. */
 static void
-fill_fixed(struct fs_node *node, void *buf, fuse_fill_dir_t filler)
+add_fixed(struct fs_node *node, struct fs_handle *h)
 {
 	const struct fs_dir *d = &fs_dirs[node->dir];
 	const struct fs_file *f;
@@ -122,7 +544,7 @@ fill_fixed(struct fs_node *node, void *buf, fuse_fill_dir_t filler)
 	int i;
 
 	for (i = 0; d->subdirs[i] != NULL; i++)
-		filler(buf, d->subdirs[i], NULL, 0, 0);
+		add_ent(h, d->subdirs[i], DT_DIR);
 	for (f = d->files; f != NULL && f->name != NULL; f++) {
 		if (f->flags & FS_F_UNLISTED)
 			continue;
@@ -136,340 +558,280 @@ fill_fixed(struct fs_node *node, void *buf, fuse_fill_dir_t filler)
 			if (i != 0)
 				continue;
 		}
-		filler(buf, f->name, NULL, 0, 0);
+		add_ent(h, f->name, (f->flags & FS_F_SYMLINK) ? DT_LNK : DT_REG);
 	}
 }
 
+/* Lists a resolved directory node into h; returns 0 or a negative errno. */
 static int
-op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
-    struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+list_dir(struct fs_node *node, struct fs_handle *h)
 {
-	struct fs_node node;
 	json_t *names = NULL;
-	int rc;
+	int rc = 0, type = DT_DIR;
 
-	(void)off;
-	(void)fi;
-	(void)flags;
-	if ((rc = node_open("readdir", path, &node)) != 0)
-		goto out;
-	if (node.file != NULL) {
-		rc = -ENOTDIR;
-		goto out;
-	}
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
-	switch (node.dir) {
+	add_ent(h, ".", DT_DIR);
+	add_ent(h, "..", DT_DIR);
+	switch (node->dir) {
 	case FS_ROOT:
-		filler(buf, FS_META_NAME, NULL, 0, 0);
-		rc = ecs_store_list(node.ctx->store, ECS_KIND_CLUSTER, NULL, &names, &node.err);
+		add_ent(h, FS_META_NAME, DT_DIR);
+		rc = ecs_store_list(node->ctx->store, ECS_KIND_CLUSTER, NULL, &names, &node->err);
 		break;
 	case FS_SERVICES:
 	case FS_TASKS:
 	case FS_INSTANCES:
-		rc = ecs_store_list(node.ctx->store, fs_dirs[node.dir].obj_kind, node.cluster,
-		    &names, &node.err);
+		rc = ecs_store_list(node->ctx->store, fs_dirs[node->dir].obj_kind, node->cluster,
+		    &names, &node->err);
 		break;
 	case FS_SERVICE_TASKS:
 	case FS_INSTANCE_TASKS:
-		rc = ecs_store_list_tasks_of(node.ctx->store, node.dir == FS_SERVICE_TASKS ?
-		    ECS_KIND_SERVICE : ECS_KIND_INSTANCE, node.cluster, node.name, &names,
-		    &node.err);
+		type = DT_LNK;
+		rc = ecs_store_list_tasks_of(node->ctx->store, node->dir == FS_SERVICE_TASKS ?
+		    ECS_KIND_SERVICE : ECS_KIND_INSTANCE, node->cluster, node->name, &names,
+		    &node->err);
 		break;
 	default:
-		fill_fixed(&node, buf, filler);
+		add_fixed(node, h);
 		break;
 	}
-	if (rc != 0) {
-		rc = -fs_errno(node.err.code);
-		log_failure("readdir", path, &node, rc);
-		goto out;
-	}
-	fill_names(buf, filler, names);
-out:
+	if (rc != 0)
+		rc = -fs_errno(node->err.code);
+	else
+		add_names(h, names, type);
 	json_decref(names);
-	fs_node_clear(&node);
 	return rc;
-}
-
-static int
-op_open(const char *path, struct fuse_file_info *fi)
-{
-	struct fs_handle *h = NULL;
-	struct fs_node node;
-	int acc = fi->flags & O_ACCMODE, rc;
-
-	if ((rc = node_open("open", path, &node)) != 0)
-		goto out;
-	if (node.file == NULL) {
-		rc = -EISDIR;
-		goto out;
-	}
-	if (acc != O_RDONLY && node.file->write == NULL) {
-		rc = -EACCES;
-		goto out;
-	}
-	h = xcalloc(1, sizeof(*h));
-	buf_init(&h->content);
-	if (node.file->flags & FS_F_STREAM) {
-		if ((rc = fs_wait_open(&node, &h->waiter)) != 0) {
-			log_failure("open", path, &node, rc);
-			free(h);
-			goto out;
-		}
-		fi->nonseekable = 1;
-	} else if (acc != O_WRONLY && (rc = fs_node_render(&node, &h->content)) != 0) {
-		log_failure("open", path, &node, rc);
-		buf_free(&h->content);
-		free(h);
-		goto out;
-	}
-	fi->fh = (uint64_t)(uintptr_t)h;
-	fi->direct_io = 1;
-	fi->keep_cache = 0;
-out:
-	fs_node_clear(&node);
-	return rc;
-}
-
-static int
-op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
-{
-	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
-
-	(void)path;
-	if (h->waiter != NULL)
-		return fs_wait_read(h->waiter, buf, size);
-	if (off < 0)
-		return -EINVAL;
-	if ((size_t)off >= h->content.len)
-		return 0;
-	if (size > h->content.len - (size_t)off)
-		size = h->content.len - (size_t)off;
-	memcpy(buf, h->content.data + off, size);
-	return (int)size;
-}
-
-static int
-op_write(const char *path, const char *data, size_t size, off_t off,
-    struct fuse_file_info *fi)
-{
-	struct fs_node node;
-	int rc;
-
-	if ((rc = fs_path_parse(fs_ctx_get(), path, &node)) != 0)
-		return rc;
-	if (node.file == NULL || node.file->write == NULL) {
-		rc = -EACCES;
-		goto out;
-	}
-	/*
-	 * A write is one whole command: nothing at an offset, nothing huge.
-	 * Appending (`echo 5 >> f`) is a command too; the kernel puts its
-	 * offset at the end of the file.
-	 */
-	if (fi != NULL && (fi->flags & O_APPEND))
-		off = 0;
-	if (off != 0 || size > FS_MAX_WRITE) {
-		fs_write_reject(&node, data, size, &node.err, off != 0 ?
-		    "a write must start at offset 0 (one command per write)" :
-		    "a write of a control file takes at most 4096 bytes");
-		rc = -EINVAL;
-		goto out;
-	}
-	if ((rc = fs_node_resolve(&node)) != 0) {
-		log_failure("write", path, &node, rc);
-		goto out;
-	}
-	if (node.file->write(&node, data, size, &node.err) != 0) {
-		rc = -fs_errno(node.err.code);
-		log_failure("write", path, &node, rc);
-		goto out;
-	}
-	rc = (int)size;
-out:
-	fs_node_clear(&node);
-	return rc;
-}
-
-/* Truncating a control file to 0 is what `echo x > f` does first: a no-op. */
-static int
-op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
-{
-	struct fs_node node;
-	int rc;
-
-	(void)fi;
-	if ((rc = fs_path_parse(fs_ctx_get(), path, &node)) != 0)
-		return rc;
-	if (node.file == NULL)
-		rc = -EISDIR;
-	else if (node.file->write == NULL)
-		rc = -EACCES;
-	else if (size != 0)
-		rc = -EINVAL;
-	fs_node_clear(&node);
-	return rc;
-}
-
-static int
-op_release(const char *path, struct fuse_file_info *fi)
-{
-	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
-
-	(void)path;
-	if (h != NULL) {
-		if (h->waiter != NULL)
-			fs_wait_close(h->waiter);
-		buf_free(&h->content);
-		free(h);
-	}
-	return 0;
-}
-
-static int
-op_readlink(const char *path, char *buf, size_t size)
-{
-	struct fs_node node;
-	struct buf target;
-	int rc;
-
-	if ((rc = node_open("readlink", path, &node)) != 0)
-		goto out;
-	if (node.file == NULL || !(node.file->flags & FS_F_SYMLINK)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	buf_init(&target);
-	if ((rc = fs_node_render(&node, &target)) == 0 && size > 0) {
-		size_t n = target.len < size - 1 ? target.len : size - 1;
-
-		memcpy(buf, target.data, n);
-		buf[n] = '\0';
-	}
-	buf_free(&target);
-out:
-	fs_node_clear(&node);
-	return rc;
-}
-
-static int
-op_statfs(const char *path, struct statvfs *st)
-{
-	(void)path;
-	memset(st, 0, sizeof(*st));
-	st->f_bsize = 4096;
-	st->f_frsize = 4096;
-	st->f_namemax = 255;
-	return 0;
-}
-
-/* The tree's entries are ECS's: nothing is created, removed or renamed here. */
-static int
-op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)mode;
-	(void)fi;
-	return -EACCES;
-}
-
-static int
-op_mkdir(const char *path, mode_t mode)
-{
-	(void)path;
-	(void)mode;
-	return -EACCES;
-}
-
-static int
-op_remove(const char *path)
-{
-	(void)path;
-	return -EACCES;
-}
-
-static int
-op_rename(const char *from, const char *to, unsigned int flags)
-{
-	(void)from;
-	(void)to;
-	(void)flags;
-	return -EACCES;
-}
-
-static int
-op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)mode;
-	(void)fi;
-	return -EPERM;
-}
-
-static int
-op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)uid;
-	(void)gid;
-	(void)fi;
-	return -EPERM;
-}
-
-/* `touch` of an existing node succeeds and changes nothing. */
-static int
-op_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
-{
-	struct fs_node node;
-	int rc;
-
-	(void)tv;
-	(void)fi;
-	rc = node_open("utimens", path, &node);
-	fs_node_clear(&node);
-	return rc;
-}
-
-static void *
-op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
-{
-	(void)conn;
-	cfg->entry_timeout = 1.0;
-	cfg->attr_timeout = 1.0;
-	cfg->negative_timeout = 1.0;
-	cfg->use_ino = 0;
-	fs_inval_start(fuse_get_context()->fuse);
-	fs_wait_start(fuse_get_context()->private_data);
-	return fuse_get_context()->private_data;
 }
 
 static void
-op_destroy(void *private_data)
+ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)private_data;
-	fs_wait_stop();
-	fs_inval_stop();
+	char *path = fs_ino_path(ino);
+	struct fs_handle *h = NULL;
+	struct fs_node node;
+	int rc = -ENOENT;
+
+	fs_req_begin(req);
+	if (path != NULL && (rc = node_open("opendir", path, &node)) == 0) {
+		if (node.file != NULL) {
+			rc = -ENOTDIR;
+		} else {
+			h = handle_new();
+			if ((rc = list_dir(&node, h)) != 0) {
+				log_failure("readdir", path, &node, rc);
+				handle_free(h);
+				h = NULL;
+			}
+		}
+	}
+	if (path != NULL)
+		fs_node_clear(&node);
+	fs_req_end();
+	free(path);
+	if (rc != 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	if (fuse_reply_open(req, fi) != 0)
+		handle_free(h);
 }
 
-const struct fuse_operations fs_operations = {
-	.init = op_init,
-	.destroy = op_destroy,
-	.getattr = op_getattr,
-	.readdir = op_readdir,
-	.open = op_open,
-	.read = op_read,
-	.write = op_write,
-	.truncate = op_truncate,
-	.release = op_release,
-	.readlink = op_readlink,
-	.statfs = op_statfs,
-	.create = op_create,
-	.mkdir = op_mkdir,
-	.unlink = op_remove,
-	.rmdir = op_remove,
-	.rename = op_rename,
-	.chmod = op_chmod,
-	.chown = op_chown,
-	.utimens = op_utimens,
+/*
+ * The entry of a listed name, for readdirplus. Folders of a listing need
+ * no lookup of their own: the listing says they exist.
+ */
+static int
+listed_entry(const char *dir, const struct fs_dirent *d, struct fuse_entry_param *e)
+{
+	char *path = xasprintf("%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", d->name);
+	int rc = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (d->type == DT_DIR) {
+		fill_dir(fs_ctx_get(), &e->attr);
+		e->ino = fs_ino_ref(path);
+		e->attr.st_ino = e->ino;
+		e->attr_timeout = ATTR_TIMEOUT;
+		e->entry_timeout = ENTRY_TIMEOUT;
+	} else {
+		rc = path_entry("readdir", path, e);
+	}
+	free(path);
+	return rc;
+}
+
+/* readdir and readdirplus: entries from the listing taken at opendir. */
+static void
+do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi, int plus)
+{
+	struct fs_handle *h = handle_of(fi);
+	char *dir = plus ? fs_ino_path(ino) : NULL, *out = xmalloc(size);
+	struct fuse_entry_param e;
+	size_t used = 0, n;
+	struct stat st;
+	off_t i;
+
+	fs_req_begin(req);
+	for (i = off; i >= 0 && (size_t)i < h->nents; i++) {
+		const struct fs_dirent *d = &h->ents[i];
+		int dot = strcmp(d->name, ".") == 0 || strcmp(d->name, "..") == 0;
+
+		if (plus) {
+			if (dot || dir == NULL || listed_entry(dir, d, &e) != 0) {
+				memset(&e, 0, sizeof(e));
+				e.attr.st_mode = (mode_t)d->type << 12;
+				e.attr.st_ino = UNKNOWN_INO;
+			}
+			n = fuse_add_direntry_plus(req, out + used, size - used, d->name, &e,
+			    i + 1);
+			if (n > size - used) {
+				if (e.ino != 0)
+					fs_ino_forget(e.ino, 1);
+				break;
+			}
+		} else {
+			memset(&st, 0, sizeof(st));
+			st.st_mode = (mode_t)d->type << 12;
+			st.st_ino = UNKNOWN_INO;
+			n = fuse_add_direntry(req, out + used, size - used, d->name, &st, i + 1);
+			if (n > size - used)
+				break;
+		}
+		used += n;
+	}
+	fs_req_end();
+	fuse_reply_buf(req, out, used);
+	free(out);
+	free(dir);
+}
+
+static void
+ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 0);
+}
+
+static void
+ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 1);
+}
+
+static void
+ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	handle_free(handle_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+static void
+ll_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st;
+
+	(void)ino;
+	memset(&st, 0, sizeof(st));
+	st.f_bsize = 4096;
+	st.f_frsize = 4096;
+	st.f_namemax = 255;
+	fuse_reply_statfs(req, &st);
+}
+
+/* The tree's entries are ECS's: nothing is created, removed or renamed here. */
+static void
+ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+    struct fuse_file_info *fi)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)fi;
+	fuse_reply_err(req, EACCES);
+}
+
+static void
+ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)rdev;
+	fuse_reply_err(req, EACCES);
+}
+
+static void
+ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	fuse_reply_err(req, EACCES);
+}
+
+static void
+ll_remove(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EACCES);
+}
+
+static void
+ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EACCES);
+}
+
+static void
+ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char *name)
+{
+	(void)ino;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EACCES);
+}
+
+static void
+ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+    const char *newname, unsigned int flags)
+{
+	(void)parent;
+	(void)name;
+	(void)newparent;
+	(void)newname;
+	(void)flags;
+	fuse_reply_err(req, EACCES);
+}
+
+const struct fuse_lowlevel_ops fs_ll_ops = {
+	.init = ll_init,
+	.lookup = ll_lookup,
+	.forget = ll_forget,
+	.forget_multi = ll_forget_multi,
+	.getattr = ll_getattr,
+	.setattr = ll_setattr,
+	.readlink = ll_readlink,
+	.mknod = ll_mknod,
+	.mkdir = ll_mkdir,
+	.unlink = ll_remove,
+	.rmdir = ll_remove,
+	.symlink = ll_symlink,
+	.rename = ll_rename,
+	.link = ll_link,
+	.open = ll_open,
+	.read = ll_read,
+	.write = ll_write,
+	.release = ll_release,
+	.opendir = ll_opendir,
+	.readdir = ll_readdir,
+	.readdirplus = ll_readdirplus,
+	.releasedir = ll_releasedir,
+	.statfs = ll_statfs,
+	.create = ll_create,
 };

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -46,28 +47,37 @@ fs_render_field(const struct fs_node *n, struct buf *out, struct ecs_error *err)
 	return 0;
 }
 
-/* The epoch seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
-#define DATE_MIN	-62135596800.0
-#define DATE_MAX	253402300799.0
+/*
+ * The dates ISO 8601's four-digit years can write, 0000-01-01T00:00:00Z
+ * to 9999-12-31T23:59:59Z, in epoch seconds. Every one fits in time_t.
+ */
+#define DATE_MIN	(-62167219200.0)
+#define DATE_MAX	(253402300799.0)
 
 void
 fs_format_date(json_t *v, struct buf *out)
 {
-	char text[32];
+	char text[80];
 	struct tm tm;
 	double d;
 	time_t t;
 
 	if (!json_is_number(v))
 		return;
-	d = floor(json_number_value(v));
-	/* Out of range is no date (and no time_t: the cast would be undefined). */
-	if (!(d >= DATE_MIN && d <= DATE_MAX))
+	d = json_number_value(v);
+	/*
+	 * Converting a double outside time_t's range is undefined: a date
+	 * outside the four-digit years (and NaN) is rendered as nothing.
+	 */
+	if (!(d >= DATE_MIN && d < DATE_MAX + 1.0))
 		return;
-	t = (time_t)d;
+	t = (time_t)floor(d);
 	if (gmtime_r(&t, &tm) == NULL)
 		return;
-	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* strftime's %Y would not pad the years before 1000. */
+	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
 	buf_adds(out, text);
 }
 

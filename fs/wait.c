@@ -5,15 +5,17 @@
  * every waiter on -o wait_interval, independent of the cache TTL, batching
  * the waiters of one kind and cluster into as few Describe calls as the
  * batch limits allow, and appends one progress line per poll to each
- * waiter's output. A reader blocks in read() until there is output or an
- * end (stable: EOF; failure: EIO; wait_timeout: ETIMEDOUT), and gives up
- * at once when its request is interrupted (Ctrl-C).
+ * waiter's output. A read is answered at once when there is output or an
+ * end (stable: EOF; failure: EIO; wait_timeout: ETIMEDOUT); otherwise the
+ * request is kept and the poller answers it when a poll brings output, so
+ * a blocked reader holds no request thread. A kept read whose caller was
+ * interrupted is answered EINTR once a signal other than the informational
+ * ones is pending for the caller (Ctrl-C, a Python KeyboardInterrupt), not
+ * for bash's SIGCHLD.
  */
-#define FUSE_USE_VERSION 312
 #include "fs/wait.h"
 
 #include <errno.h>
-#include <fuse.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,7 @@
 #define GATHER_MS 50
 /* A waiter due within this share of the interval is polled with the others. */
 #define COALESCE_DIV 5
-/* How often a blocked reader checks for an interrupt. */
+/* How often the poller looks at kept reads whose caller was interrupted. */
 #define INTERRUPT_CHECK_MS 100
 
 struct fs_waiter {
@@ -45,11 +47,13 @@ struct fs_waiter {
 	int			 error;		/* negative errno once done with a failure */
 	int			 error_told;	/* the error was returned to the reader */
 	char			 why[160];	/* the progress of the last poll; protected */
+	fuse_req_t		 req;		/* a kept read, or NULL; protected */
+	size_t			 req_size;	/* its size; protected */
+	pid_t			 req_pid;	/* its caller's thread; protected */
 };
 
 static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wait_cond = PTHREAD_COND_INITIALIZER;	/* readers */
-static pthread_cond_t poll_cond = PTHREAD_COND_INITIALIZER;	/* the poller */
+static pthread_cond_t poll_cond;	/* the poller; monotonic clock */
 static struct fs_waiter *waiters;	/* protected by wait_lock */
 static int poller_running;		/* protected by wait_lock */
 static int poller_started;		/* set before and after the thread only */
@@ -62,7 +66,7 @@ timed_wait(pthread_cond_t *cond, uint64_t ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += (time_t)(ms / 1000);
 	ts.tv_nsec += (long)(ms % 1000) * 1000000;
 	if (ts.tv_nsec >= 1000000000) {
@@ -94,6 +98,64 @@ finish(struct fs_waiter *w, int error, const char *fmt, const char *arg)
 	buf_addc(&w->out, '\n');
 	w->done = 1;
 	w->error = error;
+}
+
+/*
+ * Answers the waiter's kept read when there is something to answer:
+ * output, the end, or its error. Called with wait_lock held.
+ */
+static void
+deliver(struct fs_waiter *w)
+{
+	fuse_req_t req = w->req;
+	size_t n;
+
+	if (req == NULL)
+		return;
+	if (w->consumed < w->out.len) {
+		n = w->out.len - w->consumed;
+		if (n > w->req_size)
+			n = w->req_size;
+		w->req = NULL;
+		fuse_reply_buf(req, w->out.data + w->consumed, n);
+		w->consumed += n;
+	} else if (w->done) {
+		w->req = NULL;
+		if (w->error != 0 && !w->error_told) {
+			w->error_told = 1;
+			fuse_reply_err(req, -w->error);
+		} else {
+			fuse_reply_buf(req, NULL, 0);
+		}
+	}
+}
+
+/* Answers EINTR to kept reads whose caller has a signal to act on. Lock held. */
+static void
+check_interrupts(void)
+{
+	struct fs_waiter *w;
+
+	for (w = waiters; w != NULL; w = w->next) {
+		if (w->req == NULL || !fuse_req_interrupted(w->req))
+			continue;
+		if (fs_signals_check(w->req_pid) != FS_PENDING_NONE) {
+			fuse_reply_err(w->req, EINTR);
+			w->req = NULL;
+		}
+	}
+}
+
+/* Whether any read is kept. Lock held. */
+static int
+reads_kept(void)
+{
+	struct fs_waiter *w;
+
+	for (w = waiters; w != NULL; w = w->next)
+		if (w->req != NULL)
+			return 1;
+	return 0;
 }
 
 /* The deployment whose rollout failed, or NULL. */
@@ -193,10 +255,17 @@ collect(struct group **out, uint64_t now, long interval)
 			continue;
 		if (now >= w->deadline) {
 			char secs[32];
+			long ms = wait_ctx->opts.wait_timeout_ms;
 
-			snprintf(secs, sizeof(secs), "%llu",
-			    (unsigned long long)(wait_ctx->opts.wait_timeout_ms / 1000));
+			if (ms % 1000 == 0)
+				snprintf(secs, sizeof(secs), "%ld", ms / 1000);
+			else
+				snprintf(secs, sizeof(secs), "%ld.%03ld", ms / 1000, ms % 1000);
+			/* 1.500 reads 1.5 */
+			while (strchr(secs, '.') != NULL && secs[strlen(secs) - 1] == '0')
+				secs[strlen(secs) - 1] = '\0';
 			finish(w, -ETIMEDOUT, "timeout after %ss", secs);
+			deliver(w);
 			continue;
 		}
 		if (w->due > now + (uint64_t)interval / COALESCE_DIV)
@@ -277,7 +346,8 @@ poll_group(struct group *g)
 		if (i == json_array_size(objs) && !w->done)
 			finish(w, -ENOENT, "failed: %s no longer exists", w->name);
 	}
-	pthread_cond_broadcast(&wait_cond);
+	for (w = waiters; w != NULL; w = w->next)
+		deliver(w);
 	pthread_mutex_unlock(&wait_lock);
 	if (rc != 0 && err.code != ECS_E_NOTFOUND)
 		fs_log_warn("wait: polling %s: %s: %s", g->cluster, ecs_strerror(err.code),
@@ -316,18 +386,18 @@ poller_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&wait_lock);
 	while (poller_running) {
+		check_interrupts();
 		due = earliest_due();
 		now = (uint64_t)ecs_now_ms();
 		if (due == 0 || due > now) {
-			if (due == 0) {
-				pthread_cond_wait(&poll_cond, &wait_lock);
-			} else {
-				timed_wait(&poll_cond, due - now);
-			}
+			uint64_t ms = due == 0 ? 3600000 : due - now;
+
+			if (reads_kept() && ms > INTERRUPT_CHECK_MS)
+				ms = INTERRUPT_CHECK_MS;
+			timed_wait(&poll_cond, ms);
 			continue;
 		}
 		ng = collect(&g, now, interval);
-		pthread_cond_broadcast(&wait_cond);
 		pthread_mutex_unlock(&wait_lock);
 		for (i = 0; i < ng; i++) {
 			poll_group(&g[i]);
@@ -346,6 +416,12 @@ poller_main(void *arg)
 void
 fs_wait_start(struct fs_ctx *ctx)
 {
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&poll_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	wait_ctx = ctx;
 	poller_running = 1;
 	if (pthread_create(&poller_thread, NULL, poller_main, NULL) == 0)
@@ -355,14 +431,25 @@ fs_wait_start(struct fs_ctx *ctx)
 void
 fs_wait_stop(void)
 {
+	struct fs_waiter *w;
+
 	if (!poller_started)
 		return;
 	pthread_mutex_lock(&wait_lock);
 	poller_running = 0;
+	/* The daemon is going: every kept read ends with an error now. */
+	for (w = waiters; w != NULL; w = w->next) {
+		if (!w->done) {
+			finish(w, -EIO, "%s", "failed: ecsfs is stopping");
+			w->error_told = 0;
+		}
+		deliver(w);
+	}
 	pthread_cond_broadcast(&poll_cond);
 	pthread_mutex_unlock(&wait_lock);
 	pthread_join(poller_thread, NULL);
 	poller_started = 0;
+	pthread_cond_destroy(&poll_cond);
 }
 
 int
@@ -376,9 +463,6 @@ fs_wait_open(struct fs_node *node, struct fs_waiter **out)
 	*out = NULL;
 	if (!poller_started)
 		return -EIO;
-	/* With one thread, a blocked reader would stop the whole mount. */
-	if (node->ctx->single_thread)
-		return -EDEADLK;
 	if (node->dir == FS_INSTANCE) {
 		/* Only a draining instance has a drain to wait for. */
 		if (ecs_store_fetch(node->ctx->store, ECS_KIND_INSTANCE, node->cluster,
@@ -407,35 +491,23 @@ fs_wait_open(struct fs_node *node, struct fs_waiter **out)
 	return 0;
 }
 
-int
-fs_wait_read(struct fs_waiter *w, char *buf, size_t size)
+void
+fs_wait_read(struct fs_waiter *w, fuse_req_t req, size_t size, pid_t caller)
 {
-	size_t n;
-	int rc;
-
 	pthread_mutex_lock(&wait_lock);
-	while (w->consumed == w->out.len && !w->done) {
-		if (fuse_interrupted()) {
-			pthread_mutex_unlock(&wait_lock);
-			return -EINTR;
-		}
-		timed_wait(&wait_cond, INTERRUPT_CHECK_MS);
+	if (w->req != NULL) {
+		/* One read at a time on a wait file. */
+		pthread_mutex_unlock(&wait_lock);
+		fuse_reply_err(req, EBUSY);
+		return;
 	}
-	if (w->consumed < w->out.len) {
-		n = w->out.len - w->consumed;
-		if (n > size)
-			n = size;
-		memcpy(buf, w->out.data + w->consumed, n);
-		w->consumed += n;
-		rc = (int)n;
-	} else if (w->error != 0 && !w->error_told) {
-		w->error_told = 1;
-		rc = w->error;
-	} else {
-		rc = 0;
-	}
+	w->req = req;
+	w->req_size = size;
+	w->req_pid = caller;
+	deliver(w);
+	if (w->req != NULL)
+		pthread_cond_signal(&poll_cond);
 	pthread_mutex_unlock(&wait_lock);
-	return rc;
 }
 
 void
@@ -450,6 +522,8 @@ fs_wait_close(struct fs_waiter *w)
 			break;
 		}
 	}
+	if (w->req != NULL)
+		fuse_reply_err(w->req, EIO);
 	pthread_mutex_unlock(&wait_lock);
 	buf_free(&w->out);
 	free(w->cluster);

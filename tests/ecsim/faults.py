@@ -13,6 +13,10 @@ The configuration is replaced whole by each POST /_ecsim/faults:
   deny_actions           actions answered with AccessDeniedException
   throttle_buckets       true: apply ECS's token buckets (below)
   buckets                {"service_read": [burst, refill_per_s], ...}
+  repeat_next_token      List actions whose every page is the first one with
+                         the same nextToken: a listing that never ends
+  endless_next_token     List actions whose every page is the first one with
+                         a new nextToken each time
 
 Absent settings are off.  Random
 decisions come from one random.Random seeded from --fault-seed, so a run with
@@ -56,7 +60,11 @@ CATEGORY = {
 _KEYS = {
     "latency_ms", "response_delay_ms", "throttle_probability", "throttle_buckets", "buckets",
     "error_5xx_probability", "drop_probability", "deny_actions", "actions",
+    "repeat_next_token", "endless_next_token",
 }
+
+# The token of the repeat_next_token and endless_next_token faults.
+STUCK_TOKEN = "ecsim-stuck-token"
 
 
 class _Bucket:
@@ -93,6 +101,7 @@ class Faults:
     def __init__(self, seed=1):
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
+        self._endless = 0   # endless_next_token tokens handed out
         self.configure({})
 
     def configure(self, cfg):
@@ -124,7 +133,11 @@ class Faults:
             buckets[name] = (pair[0], pair[1])
         deny = cfg.get("deny_actions") or []
         actions = cfg.get("actions")
-        for key, val in (("deny_actions", deny), ("actions", actions)):
+        repeat = cfg.get("repeat_next_token") or []
+        endless = cfg.get("endless_next_token") or []
+        for key, val in (("deny_actions", deny), ("actions", actions),
+            ("repeat_next_token", repeat),
+            ("endless_next_token", endless)):
             if val is not None and (not isinstance(val, list) or
                 not all(isinstance(a, str) for a in val)):
                 raise ValueError("%s must be a list of action names" % key)
@@ -139,6 +152,8 @@ class Faults:
             "throttle_buckets": bool(cfg.get("throttle_buckets", False)),
             "deny_actions": set(deny),
             "actions": set(actions) if actions is not None else None,
+            "repeat_next_token": set(repeat),
+            "endless_next_token": set(endless),
         }
         with self._lock:
             self._cfg = new
@@ -150,6 +165,8 @@ class Faults:
         with self._lock:
             cfg = dict(self._cfg)
             cfg["deny_actions"] = sorted(cfg["deny_actions"])
+            for key in ("repeat_next_token", "endless_next_token"):
+                cfg[key] = sorted(cfg[key])
             if cfg["actions"] is not None:
                 cfg["actions"] = sorted(cfg["actions"])
             cfg["buckets"] = {name: [b.burst, b.rate]
@@ -210,3 +227,19 @@ class Faults:
                     "We encountered an internal error. Please try again.")
             return (503, "ServiceUnavailableException",
                 "Service Unavailable. Please try again later.")
+
+    def next_token(self, action, params):
+        """None, or the nextToken to answer action with under a token
+        fault; then the request's own fault token is removed from params,
+        so that the page answered is the first one again."""
+        with self._lock:
+            if action in self._cfg["repeat_next_token"]:
+                token = STUCK_TOKEN
+            elif action in self._cfg["endless_next_token"]:
+                self._endless += 1
+                token = "%s-%d" % (STUCK_TOKEN, self._endless)
+            else:
+                return None
+        if str(params.get("nextToken", "")).startswith(STUCK_TOKEN):
+            del params["nextToken"]
+        return token

@@ -287,8 +287,11 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError("ClientException", "%s is not implemented by the "
                 "ECS emulator." % action)
         params = {k: v for k, v in params.items() if v is not None}
+        token = srv.faults.next_token(action, params)
         with srv.ctx.st.lock:
             result = fn(srv.ctx, params)
+        if token is not None:
+            result["nextToken"] = token
         return json.dumps(result, separators=(",", ":"))
 
     # -- admin API ------------------------------------------------------

@@ -5,11 +5,13 @@
  * limit, and refreshes under concurrency, all driven by a script that
  * counts its runs.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ecs/config.h"
 #include "ecs/creds.h"
@@ -254,6 +256,45 @@ test_process_failures(void)
 #endif
 }
 
+/*
+ * The command inherits no descriptor above 2: the test holds a few open
+ * without O_CLOEXEC (as a FUSE or HTTP descriptor may be), and the script
+ * fails unless ls, run as its last command, sees only 0, 1, 2 and its
+ * own directory descriptor 3.
+ */
+static void
+test_no_inherited_fds(void)
+{
+	struct creds_provider *p;
+	struct ecs_error err;
+	struct creds c;
+	char body[1024], js[700];
+	int fd, high, pfd[2];
+
+	fd = open("/dev/null", O_RDONLY);
+	high = dup2(fd, 200);
+	CHECK(fd > 2 && high == 200 && pipe(pfd) == 0);
+	snprintf(body, sizeof(body),
+	    "fds=$(ls /proc/self/fd | sort -n | tr '\n' ' ')\n"
+	    "if [ \"$fds\" != '0 1 2 3 ' ]; then\n"
+	    "\techo \"inherited descriptors: $fds\" >&2; exit 9\n"
+	    "fi\n%s", json_body(NULL, js, sizeof(js)));
+	setup_process(body);
+	p = provider(NULL, &err);
+	CHECK(p != NULL);
+	if (p == NULL)
+		fprintf(stderr, "%s\n", err.message);
+	else {
+		CHECK_INT(creds_get(p, &c, &err), 0);
+		CHECK_STR(c.access_key, "AKIDPROC1");
+		creds_provider_free(p);
+	}
+	close(fd);
+	close(high);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
 /* What one thread of the concurrency test got. */
 struct getter {
 	struct creds_provider	*p;
@@ -355,6 +396,7 @@ main(void)
 		return 1;
 	test_process();
 	test_process_failures();
+	test_no_inherited_fds();
 	test_concurrency();
 	creds_test_end();
 	return check_done();
