@@ -9,7 +9,13 @@
  * max_attempts; all within the call's time budget, which time spent
  * waiting for tokens does not use up. max_attempts 1 retries nothing.
  * Other 4xx are never retried. ExpiredTokenException refreshes the
- * credentials once. Thread-safe.
+ * credentials once. Once a category has been throttled without a success
+ * for max_throttle_wait, its calls fail at once with ECS_E_BUSY, but for
+ * a probe now and then (ecs/pace.h). A mutation (ecs_op.mutating) that
+ * may have reached ECS is never sent again: when its answer does not come
+ * it fails with err->maybe_applied set. Error messages never hold the
+ * secret key or a session token, whatever the endpoint echoed.
+ * Thread-safe.
  */
 #ifndef ECS_CLIENT_H
 #define ECS_CLIENT_H
@@ -38,12 +44,25 @@ int ecs_client_validate(const struct ecs_config *cfg, struct ecs_error *err);
 struct ecs_client *ecs_client_new(const struct ecs_config *cfg, struct creds_provider *creds);
 void ecs_client_free(struct ecs_client *c);
 /*
- * Sets the function a call asks, while it waits for a rate token, backs
- * off or waits for a response, whether its caller gave up (e.g. FUSE's
- * fuse_interrupted(), which answers for the calling thread). Such a call
- * fails with ECS_E_INTERRUPTED. Set before any call.
+ * Sets the function that says, for the calling thread, whether the caller
+ * of the call in progress is going away (the front end decides what that
+ * means: for FUSE, a fatal signal pending on the process behind an
+ * interrupted request). A call asks it, at least every 100 ms, while it
+ * waits for a rate token, for credentials another thread reloads, for its
+ * backoff, for a connection, and for the answer to a read; it then fails
+ * with ECS_E_INTERRUPTED and gives its token back. A mutation that may
+ * have been sent is not stopped by it: it waits for its answer within
+ * the call's budget. Set before any call.
  */
 void ecs_client_set_interrupt(struct ecs_client *c, int (*interrupted)(void));
+/*
+ * Ends every call in progress and every later one at once with
+ * ECS_E_INTERRUPTED, mutations included (with err->maybe_applied set
+ * where one may have been sent): token waits, backoffs, credential waits
+ * and transfers all wake. For SIGTERM; callable from any thread (not from
+ * a signal handler). The client must still be freed after the calls end.
+ */
+void ecs_client_shutdown(struct ecs_client *c);
 
 /*
  * Calls operation op ("DescribeServices") with request body req

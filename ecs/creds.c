@@ -2,15 +2,18 @@
  * The credential chain and the provider that keeps credentials fresh.
  * Sources, in botocore's order: the environment (skipped for a profile
  * named with -o profile, as the CLI skips it for --profile), the shared
- * credentials file, credential_process, the config file's static keys,
- * the container credentials endpoint. Assume-role, SSO and web identity
+ * credentials file, credential_process (creds_process.c), the config
+ * file's static keys, the container credentials endpoint
+ * (creds_container.c). Assume-role, SSO and web identity
  * are not supported: a profile that asks for one is an error rather than
  * a silent fall-through to other keys. IMDS is never contacted.
  *
  * The first source found is the provider's for its lifetime. Credentials
  * with an Expiration are reloaded from it when they expire within five
  * minutes, and any are reloaded after creds_invalidate(); one thread
- * reloads while the others keep using still-valid credentials or wait.
+ * reloads while the others keep using still-valid credentials or wait,
+ * on a timed wait that lets a caller who goes away leave. Every message
+ * is scrubbed of the secrets the provider knows.
  */
 #include "ecs/creds.h"
 
@@ -24,15 +27,18 @@
 
 #include "ecs/buf.h"
 #include "ecs/config.h"
+#include "ecs/creds_container.h"
 #include "ecs/creds_process.h"
 #include "ecs/http.h"
 #include "ecs/ini.h"
+#include "ecs/log.h"
+#include "ecs/redact.h"
 #include "ecs/xmalloc.h"
 
 #define REFRESH_WINDOW		300	/* s before expiry that a reload starts */
 #define RETRY_AFTER_FAILURE	30	/* s between reloads that keep failing */
-#define CONTAINER_HOST		"http://169.254.170.2"
-#define CONTAINER_ATTEMPTS	3
+/* How often a waiting caller asks whether it is going away. */
+#define STOP_SLICE_MS		100
 
 enum creds_kind {
 	CREDS_ENV,
@@ -54,7 +60,7 @@ struct creds_provider {
 	struct http_pool	*pool;		/* container only */
 
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cond;		/* a reload finished */
+	pthread_cond_t		 cond;		/* on CLOCK_MONOTONIC: a reload ended, or creds_wake() */
 	struct creds		 cur;		/* protected by mu */
 	int			 stale;		/* protected by mu */
 	int			 refreshing;	/* protected by mu */
@@ -77,7 +83,7 @@ creds_env_get(const char *name)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
-/* Warns once on stderr when path, which holds secrets, is readable by group or others. */
+/* Warns once (ecs/log.h) when path, which holds secrets, is readable by group or others. */
 static void
 creds_check_secrecy(const char *path)
 {
@@ -93,13 +99,29 @@ creds_check_secrecy(const char *path)
 			break;
 		if (warned[i] == NULL) {
 			warned[i] = xstrdup(path);
-			fprintf(stderr, "ecsfs: warning: %s is readable by "
-			    "group or others (mode %04o); chmod 600 it\n",
-			    path, (unsigned)(st.st_mode & 07777));
+			ecs_log_warn("%s is readable by group or others "
+			    "(mode %04o); chmod 600 it", path,
+			    (unsigned)(st.st_mode & 07777));
 			break;
 		}
 	}
 	pthread_mutex_unlock(&warn_mu);
+}
+
+/*
+ * Scrubs the secret keys and session tokens of a and b (either may be
+ * NULL), and any security token, out of err's message.
+ */
+static void
+creds_scrub(struct ecs_error *err, const struct creds *a, const struct creds *b)
+{
+	const char *secrets[4];
+
+	secrets[0] = a != NULL ? a->secret_key : NULL;
+	secrets[1] = a != NULL ? a->session_token : NULL;
+	secrets[2] = b != NULL ? b->secret_key : NULL;
+	secrets[3] = b != NULL ? b->session_token : NULL;
+	ecs_redact(err->message, sizeof(err->message), secrets, 4);
 }
 
 /* Copies src into dst[n]; -1 when it does not fit. */
@@ -219,173 +241,39 @@ creds_reload_file(const char *path, const char *section, struct creds *out,
 	return rc == 1 ? 0 : -1;
 }
 
-/* Whether host (up to len bytes) may serve container credentials over plain http. */
-static int
-creds_container_host_ok(const char *host, size_t len)
-{
-	static const char *const allowed[] = {
-		"localhost", "169.254.170.2", "169.254.170.23", "[::1]",
-		"[fd00:ec2::23]",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		if (strlen(allowed[i]) == len &&
-		    strncmp(host, allowed[i], len) == 0)
-			return 1;
-	}
-	/* Anything in 127.0.0.0/8 is loopback. */
-	return len > 4 && strncmp(host, "127.", 4) == 0 &&
-	    strspn(host, "0123456789.") >= len;
-}
-
 /*
- * Works out the container endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
- * against 169.254.170.2, else AWS_CONTAINER_CREDENTIALS_FULL_URI (https,
- * or http to loopback or a link-local ECS/EKS address). Returns 1 and sets
- * p->url, 0 when neither is set, -1 with err for a refused URI.
+ * Works out the container endpoint from the environment into p->url and
+ * p->url_var: 1, 0 when none is set, -1 with err for a refused URI.
  */
 static int
-creds_container_url(struct creds_provider *p, struct ecs_error *err)
+creds_container_env(struct creds_provider *p, struct ecs_error *err)
 {
-	const char *v, *host;
-	size_t len;
-
-	if ((v = creds_env_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) !=
-	    NULL) {
-		p->url_var = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
-		p->url = xasprintf("%s%s%s", CONTAINER_HOST,
-		    v[0] == '/' ? "" : "/", v);
-		return 1;
-	}
-	if ((v = creds_env_get("AWS_CONTAINER_CREDENTIALS_FULL_URI")) == NULL)
-		return 0;
-	p->url_var = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
-	if (strncmp(v, "https://", 8) == 0) {
-		p->url = xstrdup(v);
-		return 1;
-	}
-	if (strncmp(v, "http://", 7) == 0) {
-		host = v + 7;
-		if (host[0] == '[')
-			len = strcspn(host, "]") + 1;
-		else
-			len = strcspn(host, ":/?#");
-		if (creds_container_host_ok(host, len)) {
-			p->url = xstrdup(v);
-			return 1;
-		}
-	}
-	ecs_error_set(err, ECS_E_CREDS, "AWS_CONTAINER_CREDENTIALS_FULL_URI "
-	    "must be https, or http to a loopback address or 169.254.170.2");
-	return -1;
+	return creds_container_url(
+	    creds_env_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+	    creds_env_get("AWS_CONTAINER_CREDENTIALS_FULL_URI"), &p->url,
+	    &p->url_var, err);
 }
 
 /*
- * The Authorization value for the container endpoint, from
- * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read each time: it rotates) or
- * AWS_CONTAINER_AUTHORIZATION_TOKEN, into *token (NULL when neither is set).
- */
-static int
-creds_container_token(char **token, struct ecs_error *err)
-{
-	const char *file, *v;
-	FILE *f;
-	char buf[4096];
-	size_t n;
-
-	*token = NULL;
-	if ((file = creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) !=
-	    NULL) {
-		if ((f = fopen(file, "re")) == NULL) {
-			ecs_error_set(err, ECS_E_CREDS, "cannot read %s: %s",
-			    file, strerror(errno));
-			return -1;
-		}
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[n] = '\0';
-		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
-		    buf[n - 1] == ' '))
-			buf[--n] = '\0';
-		v = buf;
-	} else if ((v = creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN")) ==
-	    NULL)
-		return 0;
-	if (strpbrk(v, "\r\n") != NULL) {
-		ecs_error_set(err, ECS_E_CREDS, "the container authorization "
-		    "token holds a line break");
-		explicit_bzero(buf, sizeof(buf));
-		return -1;
-	}
-	*token = xasprintf("Authorization: %s", v);
-	explicit_bzero(buf, sizeof(buf));
-	return 0;
-}
-
-/*
- * Fetches credentials from the container endpoint, retrying a failed try
- * twice. Only one thread loads at a time, so p->pool needs no lock.
+ * Fetches from the container endpoint, with the authorization token as
+ * the environment says now (it rotates). Only one thread loads at a time,
+ * so p->pool needs no lock; it is made with the provider.
  */
 static int
 creds_from_container(struct creds_provider *p, struct creds *out,
-    struct ecs_error *err)
+    const struct creds_stopper *st, struct ecs_error *err)
 {
-	struct http_request req;
-	struct http_response resp;
-	const char *headers[2];
-	char *auth = NULL;
-	long status;
-	int attempt, rc = -1;
-
-	if (creds_container_token(&auth, err) != 0)
-		return -1;
 	if (p->pool == NULL)
 		p->pool = http_pool_new(p->ca_bundle);
-	headers[0] = "Accept: application/json";
-	headers[1] = auth;
-	memset(&req, 0, sizeof(req));
-	req.method = "GET";
-	req.url = p->url;
-	req.headers = headers;
-	req.nheaders = auth != NULL ? 2 : 1;
-	req.connect_timeout_ms = 1000;
-	req.timeout_ms = 2000;
-	for (attempt = 1; attempt <= CONTAINER_ATTEMPTS; attempt++) {
-		if (attempt > 1)
-			usleep(500000);
-		if (http_do(p->pool, &req, &resp, err) != 0) {
-			http_response_free(&resp);
-			ecs_error_set(err, ECS_E_CREDS, "%s: no response from "
-			    "the endpoint in %s", p->source, p->url_var);
-			continue;
-		}
-		if (resp.status == 200) {
-			rc = creds_parse_json(resp.body.data != NULL ?
-			    resp.body.data : "", resp.body.len, "Token", 0,
-			    p->source, out, err);
-			if (resp.body.data != NULL)
-				explicit_bzero(resp.body.data, resp.body.len);
-			http_response_free(&resp);
-			break;
-		}
-		status = resp.status;
-		http_response_free(&resp);
-		ecs_error_set(err, ECS_E_CREDS, "%s: the endpoint in %s "
-		    "answered HTTP %ld", p->source, p->url_var, status);
-		if (status < 500)
-			break;
-	}
-	if (auth != NULL) {
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
-	}
-	return rc;
+	return creds_container_fetch(p->pool, p->url, p->url_var, p->source,
+	    creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+	    creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN"), st, out, err);
 }
 
-/* Loads credentials from the provider's source. */
+/* Loads credentials from the provider's source; -2 when st said to stop. */
 static int
-creds_load(struct creds_provider *p, struct creds *out, struct ecs_error *err)
+creds_load(struct creds_provider *p, struct creds *out,
+    const struct creds_stopper *st, struct ecs_error *err)
 {
 	int rc;
 
@@ -401,7 +289,7 @@ creds_load(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 	case CREDS_PROCESS:
 		return creds_process_run(p->command, p->source, out, err);
 	case CREDS_CONTAINER:
-		return creds_from_container(p, out, err);
+		return creds_from_container(p, out, st, err);
 	}
 	ecs_error_set(err, ECS_E_INTERNAL, "unknown credential source");
 	return -1;
@@ -469,12 +357,16 @@ creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 	struct tm tm;
 	char *section, when[32];
 	const char *cmd;
+	pthread_condattr_t ca;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	p = xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	if (cfg->ca_bundle != NULL)
 		p->ca_bundle = xstrdup(cfg->ca_bundle);
 	buf_init(&looked);
@@ -541,12 +433,12 @@ creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 		}
 	}
 
-	if ((rc = creds_container_url(p, err)) < 0)
+	if ((rc = creds_container_env(p, err)) < 0)
 		goto fail;
 	if (rc > 0) {
 		p->kind = CREDS_CONTAINER;
 		p->source = xasprintf("container credentials (%s)", p->url_var);
-		if (creds_from_container(p, &c, err) != 0)
+		if (creds_from_container(p, &c, NULL, err) != 0)
 			goto fail;
 		goto found;
 	}
@@ -570,6 +462,7 @@ found:
 	buf_free(&looked);
 	return p;
 fail:
+	creds_scrub(err, &c, NULL);
 	explicit_bzero(&c, sizeof(c));
 	free(section);
 	buf_free(&looked);
@@ -592,15 +485,45 @@ creds_usable(const struct creds_provider *p, time_t now)
 	return !p->stale && (p->cur.expiration == 0 || p->cur.expiration > now);
 }
 
+/*
+ * Waits on p->cond for at most STOP_SLICE_MS; p->mu held. Returns nonzero
+ * when st says the caller is going away.
+ */
+static int
+creds_wait(struct creds_provider *p, const struct creds_stopper *st)
+{
+	struct timespec ts;
+
+	if (creds_stopped(st))
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += STOP_SLICE_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&p->cond, &p->mu, &ts);
+	return creds_stopped(st);
+}
+
 int
 creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 {
+	return creds_get_stop(p, out, NULL, NULL, err);
+}
+
+int
+creds_get_stop(struct creds_provider *p, struct creds *out,
+    int (*stop)(void *arg), void *arg, struct ecs_error *err)
+{
+	struct creds_stopper st = { stop, arg };
 	struct creds fresh;
 	struct ecs_error lerr;
 	unsigned long gen;
 	time_t now;
 	int rc;
 
+	memset(&fresh, 0, sizeof(fresh));
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		now = time(NULL);
@@ -611,13 +534,22 @@ creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 			if (creds_usable(p, now))
 				goto current;
 			gen = p->generation;
-			while (p->refreshing && p->generation == gen)
-				pthread_cond_wait(&p->cond, &p->mu);
+			while (p->refreshing && p->generation == gen) {
+				if (creds_wait(p, &st)) {
+					pthread_mutex_unlock(&p->mu);
+					ecs_error_clear(err);
+					ecs_error_set(err, ECS_E_INTERRUPTED, "%s: "
+					    "interrupted while waiting for the "
+					    "credentials", p->source);
+					return -1;
+				}
+			}
 			if (p->generation != gen && p->last_rc != 0) {
 				*err = p->last_err;
 				pthread_mutex_unlock(&p->mu);
 				return -1;
 			}
+			/* Reloaded, or the reloader went away: look again. */
 			continue;
 		}
 		if (creds_usable(p, now) && now < p->retry_after)
@@ -628,7 +560,7 @@ creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 	pthread_mutex_unlock(&p->mu);
 
 	ecs_error_clear(&lerr);
-	rc = creds_load(p, &fresh, &lerr);
+	rc = creds_load(p, &fresh, &st, &lerr);
 	now = time(NULL);
 	if (rc == 0 && fresh.expiration != 0 && fresh.expiration <= now) {
 		ecs_error_set(&lerr, ECS_E_CREDS, "%s gave credentials that "
@@ -638,6 +570,15 @@ creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 
 	pthread_mutex_lock(&p->mu);
 	p->refreshing = 0;
+	creds_scrub(&lerr, &p->cur, &fresh);
+	if (rc == -2) {
+		/* This caller went away: another waiting one takes over. */
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->mu);
+		explicit_bzero(&fresh, sizeof(fresh));
+		*err = lerr;
+		return -1;
+	}
 	p->generation++;
 	if (rc == 0) {
 		p->cur = fresh;
@@ -646,8 +587,8 @@ creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err)
 	} else if (creds_usable(p, now)) {
 		/* Keep signing with the old credentials while they last. */
 		p->retry_after = now + RETRY_AFTER_FAILURE;
-		fprintf(stderr, "ecsfs: warning: reloading credentials failed: "
-		    "%s\n", lerr.message);
+		ecs_log_warn("%s: reloading credentials failed: %s", __func__,
+		    lerr.message);
 		rc = 0;
 	}
 	p->last_rc = rc;
@@ -663,6 +604,16 @@ current:
 	*out = p->cur;
 	pthread_mutex_unlock(&p->mu);
 	return 0;
+}
+
+void
+creds_wake(struct creds_provider *p)
+{
+	pthread_mutex_lock(&p->mu);
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+	if (p->pool != NULL)
+		http_pool_wake(p->pool);
 }
 
 void

@@ -28,12 +28,24 @@ struct creds {
  * Finds the first source of the chain that has credentials and loads them
  * once. Returns a provider the caller frees with creds_provider_free(), or
  * NULL with err (ECS_E_CREDS) naming every place that was looked at.
- * Warns on stderr when a credentials file is readable by group or others.
+ * Warns (ecs/log.h) when a credentials file is readable by group or others.
  */
 struct creds_provider *creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err);
 /* Copies the current credentials into out, refreshing them first when they
  * expire within 5 minutes. Returns 0, or -1 with err. */
 int creds_get(struct creds_provider *p, struct creds *out, struct ecs_error *err);
+/*
+ * creds_get() for a caller that may go away: stop(arg) is asked at least
+ * every 100 ms while the caller waits for another thread's reload, and at
+ * once after creds_wake(); nonzero ends the wait with ECS_E_INTERRUPTED.
+ * A reload this caller runs itself is cut short only where it waits on
+ * the container endpoint; the others waiting then take it over.
+ * stop may be NULL.
+ */
+int creds_get_stop(struct creds_provider *p, struct creds *out,
+    int (*stop)(void *arg), void *arg, struct ecs_error *err);
+/* Makes every caller waiting in creds_get_stop() ask its stop function now. */
+void creds_wake(struct creds_provider *p);
 /* Marks the credentials stale so that the next creds_get() reloads them
  * (after ExpiredTokenException). */
 void creds_invalidate(struct creds_provider *p);

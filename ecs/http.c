@@ -6,6 +6,13 @@
  * data kind. The connection cache itself is not shared: libcurl does not
  * support sharing connections between concurrent threads.
  *
+ * Each handle runs in a multi handle of its own (which holds its
+ * connections), so that a transfer can be watched: it wakes at least
+ * every HTTP_POLL_MS, or at once after http_pool_wake(), to ask its stop
+ * function whether to go on. When a transfer fails, libcurl's timings
+ * tell whether the request can have left: nothing is sent before the
+ * pre-transfer mark (DNS, connect and TLS all come before it).
+ *
  * Transfers run with CURLOPT_NOSIGNAL, so the program must ignore SIGPIPE
  * (libfuse's fuse_set_signal_handlers() does).
  */
@@ -27,10 +34,18 @@
 /* No ECS response comes near this; a bigger one is not from ECS. */
 #define HTTP_BODY_MAX		(64UL * 1024 * 1024)
 
+/* An easy handle and the multi handle that runs it and keeps its connections. */
+struct http_conn {
+	CURL			*easy;
+	CURLM			*multi;
+	struct http_conn	*prev, *next;	/* in pool->active; protected by pool->lock */
+};
+
 struct http_pool {
 	pthread_mutex_t	 lock;
-	CURL		*idle[HTTP_POOL_MAX];	/* protected by lock */
+	struct http_conn *idle[HTTP_POOL_MAX];	/* protected by lock */
 	size_t		 nidle;			/* protected by lock */
+	struct http_conn *active;		/* protected by lock: transfers running */
 	CURLSH		*share;
 	pthread_mutex_t	 share_locks[CURL_LOCK_DATA_LAST];
 	char		*ca_bundle;
@@ -44,6 +59,19 @@ struct http_xfer {
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
 static CURLcode http_init_rc;
+
+/* Frees a handle pair (the multi first lets go of the connections). */
+static void
+conn_free(struct http_conn *h)
+{
+	if (h == NULL)
+		return;
+	if (h->multi != NULL)
+		curl_multi_cleanup(h->multi);
+	if (h->easy != NULL)
+		curl_easy_cleanup(h->easy);
+	free(h);
+}
 
 /* Initialises libcurl once per process. */
 static void
@@ -117,7 +145,7 @@ http_pool_free(struct http_pool *pool)
 		return;
 	/* Handles go before the share they use. */
 	for (i = 0; i < pool->nidle; i++)
-		curl_easy_cleanup(pool->idle[i]);
+		conn_free(pool->idle[i]);
 	if (pool->share != NULL)
 		curl_share_cleanup(pool->share);
 	for (j = 0; j < CURL_LOCK_DATA_LAST; j++)
@@ -128,10 +156,10 @@ http_pool_free(struct http_pool *pool)
 }
 
 /* Takes an idle handle, the most recently used first, or makes a new one. */
-static CURL *
+static struct http_conn *
 pool_take(struct http_pool *pool)
 {
-	CURL *h = NULL;
+	struct http_conn *h = NULL;
 
 	pthread_mutex_lock(&pool->lock);
 	if (pool->nidle > 0)
@@ -139,10 +167,11 @@ pool_take(struct http_pool *pool)
 	pthread_mutex_unlock(&pool->lock);
 	if (h != NULL)
 		return h;
-	if ((h = curl_easy_init()) == NULL)
-		return NULL;
-	if (curl_easy_setopt(h, CURLOPT_SHARE, pool->share) != CURLE_OK) {
-		curl_easy_cleanup(h);
+	h = xcalloc(1, sizeof(*h));
+	if ((h->easy = curl_easy_init()) == NULL ||
+	    (h->multi = curl_multi_init()) == NULL ||
+	    curl_easy_setopt(h->easy, CURLOPT_SHARE, pool->share) != CURLE_OK) {
+		conn_free(h);
 		return NULL;
 	}
 	return h;
@@ -150,7 +179,7 @@ pool_take(struct http_pool *pool)
 
 /* Returns a handle to the pool, or cleans it up when the pool is full. */
 static void
-pool_give(struct http_pool *pool, CURL *h)
+pool_give(struct http_pool *pool, struct http_conn *h)
 {
 	pthread_mutex_lock(&pool->lock);
 	if (pool->nidle < HTTP_POOL_MAX) {
@@ -159,7 +188,43 @@ pool_give(struct http_pool *pool, CURL *h)
 	}
 	pthread_mutex_unlock(&pool->lock);
 	if (h != NULL)
-		curl_easy_cleanup(h);
+		conn_free(h);
+}
+
+/* Lists h among the running transfers, or takes it off the list. */
+static void
+pool_active(struct http_pool *pool, struct http_conn *h, int on)
+{
+	pthread_mutex_lock(&pool->lock);
+	if (on) {
+		h->prev = NULL;
+		h->next = pool->active;
+		if (pool->active != NULL)
+			pool->active->prev = h;
+		pool->active = h;
+	} else {
+		if (h->prev != NULL)
+			h->prev->next = h->next;
+		else
+			pool->active = h->next;
+		if (h->next != NULL)
+			h->next->prev = h->prev;
+		h->prev = h->next = NULL;
+	}
+	pthread_mutex_unlock(&pool->lock);
+}
+
+void
+http_pool_wake(struct http_pool *pool)
+{
+	struct http_conn *h;
+
+	if (pool == NULL)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	for (h = pool->active; h != NULL; h = h->next)
+		curl_multi_wakeup(h->multi);
+	pthread_mutex_unlock(&pool->lock);
 }
 
 /* Appends received body bytes, refusing a body beyond HTTP_BODY_MAX. */
@@ -223,20 +288,6 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
-/* libcurl's progress callback: a nonzero return aborts the transfer. */
-static int
-on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-    curl_off_t ulnow)
-{
-	const struct http_request *req = arg;
-
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	return req->interrupted() ? 1 : 0;
-}
-
 /* Sets the options of one transfer on a new or reset handle. */
 static int
 setup(struct http_pool *pool, CURL *h, const struct http_request *req,
@@ -267,11 +318,8 @@ setup(struct http_pool *pool, CURL *h, const struct http_request *req,
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, x);
-	if (req->interrupted != NULL) {
-		SET(CURLOPT_NOPROGRESS, 0L);
-		SET(CURLOPT_XFERINFOFUNCTION, on_progress);
-		SET(CURLOPT_XFERINFODATA, req);
-	}
+	if (req->once)
+		SET(CURLOPT_FRESH_CONNECT, 1L);
 	if (strcmp(req->method, "GET") == 0)
 		SET(CURLOPT_HTTPGET, 1L);
 	else {
@@ -286,6 +334,81 @@ setup(struct http_pool *pool, CURL *h, const struct http_request *req,
 	return rc == CURLE_OK ? 0 : -1;
 }
 
+/* Whether the request of h may have left: libcurl got past the pre-transfer mark. */
+static int
+on_wire(CURL *h)
+{
+	curl_off_t pre = 0;
+	long size = 0;
+
+	curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pre);
+	curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &size);
+	return pre > 0 || size > 0;
+}
+
+/* Whether rc is a failure that comes before anything is sent. */
+static int
+before_sending(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CIPHER:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_FAILED_INIT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Runs the transfer of h, asking req->stop between steps. Returns the
+ * transfer's result, or CURLE_ABORTED_BY_CALLBACK when stopped.
+ */
+static CURLcode
+run(struct http_pool *pool, struct http_conn *h, const struct http_request *req)
+{
+	CURLcode rc = CURLE_OK;
+	CURLMsg *msg;
+	int running = 1, left;
+
+	if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK)
+		return CURLE_FAILED_INIT;
+	pool_active(pool, h, 1);
+	for (;;) {
+		if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
+			rc = CURLE_FAILED_INIT;
+			break;
+		}
+		if (running == 0) {
+			rc = CURLE_GOT_NOTHING;
+			while ((msg = curl_multi_info_read(h->multi, &left)) != NULL)
+				if (msg->msg == CURLMSG_DONE && msg->easy_handle == h->easy)
+					rc = msg->data.result;
+			break;
+		}
+		if (req->stop != NULL && req->stop(req->stop_arg, on_wire(h->easy))) {
+			rc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		if (curl_multi_poll(h->multi, NULL, 0, HTTP_POLL_MS, NULL) != CURLM_OK) {
+			rc = CURLE_FAILED_INIT;
+			break;
+		}
+	}
+	pool_active(pool, h, 0);
+	/* A transfer cut short closes its connection. */
+	curl_multi_remove_handle(h->multi, h->easy);
+	return rc;
+}
+
 int
 http_do(struct http_pool *pool, const struct http_request *req,
     struct http_response *resp, struct ecs_error *err)
@@ -293,7 +416,7 @@ http_do(struct http_pool *pool, const struct http_request *req,
 	struct curl_slist *headers = NULL, *tmp;
 	struct http_xfer x;
 	char errbuf[CURL_ERROR_SIZE];
-	CURL *h = NULL;
+	struct http_conn *h = NULL;
 	CURLcode rc;
 	size_t i;
 	int ret = -1;
@@ -314,19 +437,21 @@ http_do(struct http_pool *pool, const struct http_request *req,
 	}
 	if ((h = pool_take(pool)) == NULL)
 		goto nomem;
-	if (setup(pool, h, req, headers, &x, errbuf) != 0) {
+	if (setup(pool, h->easy, req, headers, &x, errbuf) != 0) {
 		ecs_error_clear(err);
 		ecs_error_set(err, ECS_E_INTERNAL, "%s: cannot set up the transfer",
 		    req->url);
 		goto give;
 	}
 
-	rc = curl_easy_perform(h);
+	rc = run(pool, h, req);
 	if (rc == CURLE_OK) {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+		curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &resp->status);
 		ret = 0;
 		goto give;
 	}
+	resp->maybe_sent = !before_sending(rc) &&
+	    (on_wire(h->easy) || rc == CURLE_SEND_ERROR);
 	/* Whatever arrived of a broken response is not a response. */
 	resp->status = 0;
 	buf_reset(&resp->body);
@@ -347,7 +472,7 @@ http_do(struct http_pool *pool, const struct http_request *req,
 	}
 give:
 	/* An idle handle keeps its connections but no pointer into this call. */
-	curl_easy_reset(h);
+	curl_easy_reset(h->easy);
 	pool_give(pool, h);
 	goto done;
 nomem:

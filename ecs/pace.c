@@ -40,6 +40,9 @@ struct bucket {
 	double		 measured;
 	uint64_t	 slot;
 	unsigned long	 slot_count;
+	/* Throttled without a success since then (0: not throttled). */
+	uint64_t	 throttled_since_us;
+	uint64_t	 next_probe_us;	/* while refusing: when a probe may go */
 	/* Figures for pace_stats(). */
 	uint64_t	 waits;
 	uint64_t	 wait_us;
@@ -141,7 +144,7 @@ real_now_us(void *arg)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void
+static int
 real_sleep_us(void *arg, uint64_t us)
 {
 	struct timespec ts;
@@ -151,6 +154,7 @@ real_sleep_us(void *arg, uint64_t us)
 	ts.tv_nsec = (long)(us % 1000000) * 1000;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+	return 0;
 }
 
 /* The cube root of x >= 0 by Newton's method, starting above the root. */
@@ -280,13 +284,33 @@ paced(const struct pace *p, enum ecs_category cat)
 	return (unsigned)cat < ECS_CAT_COUNT && p->b[cat].cfg.refill > 0;
 }
 
+/*
+ * Whether cat refuses a request at now: throttled for busy_after_us and
+ * not a probe's turn (*probe is then set). p->lock held.
+ */
+static int
+refusing(struct pace *p, struct bucket *b, uint64_t now, uint64_t *since_us,
+    int *probe)
+{
+	*probe = 0;
+	if (p->cfg.busy_after_us == 0 || b->throttled_since_us == 0 ||
+	    now < b->throttled_since_us + p->cfg.busy_after_us)
+		return 0;
+	*since_us = now - b->throttled_since_us;
+	if (now < b->next_probe_us)
+		return 1;
+	*probe = 1;
+	return 0;
+}
+
 int
 pace_acquire(struct pace *p, enum ecs_category cat, uint64_t until_us,
     struct pace_ticket *t, uint64_t *wait_us)
 {
 	struct bucket *b;
-	uint64_t now, wait = 0;
+	uint64_t now, wait = 0, since = 0;
 	double need;
+	int probe;
 
 	memset(t, 0, sizeof(*t));
 	t->cat = cat;
@@ -300,6 +324,12 @@ pace_acquire(struct pace *p, enum ecs_category cat, uint64_t until_us,
 		return 0;
 	}
 	b = &p->b[cat];
+	if (refusing(p, b, now, &since, &probe)) {
+		pthread_mutex_unlock(&p->lock);
+		if (wait_us != NULL)
+			*wait_us = since;
+		return PACE_REFUSING;
+	}
 	bucket_update(b, now);
 	b->tokens -= 1;
 	if (b->tokens < 0) {
@@ -310,20 +340,43 @@ pace_acquire(struct pace *p, enum ecs_category cat, uint64_t until_us,
 			pthread_mutex_unlock(&p->lock);
 			if (wait_us != NULL)
 				*wait_us = wait;
-			return -1;
+			return PACE_TOO_FAR;
 		}
 		b->waits++;
 		b->wait_us += wait;
 		if (wait > b->max_wait_us)
 			b->max_wait_us = wait;
 	}
+	/* The next probe goes a period of the current rate after this one. */
+	if (probe)
+		b->next_probe_us = now + wait + (uint64_t)(1e6 / rate_at(b, now));
 	measure(b, now + wait);
 	pthread_mutex_unlock(&p->lock);
-	if (wait > 0)
-		p->cfg.sleep_us(p->cfg.clock_arg, wait);
 	t->due_us = now + wait;
 	t->waited_us = wait;
-	return 0;
+	if (wait > 0 && p->cfg.sleep_us(p->cfg.clock_arg, wait) != 0) {
+		pace_refund(p, t);
+		return PACE_STOPPED;
+	}
+	return PACE_OK;
+}
+
+void
+pace_refund(struct pace *p, const struct pace_ticket *t)
+{
+	struct bucket *b;
+
+	if (!paced(p, t->cat))
+		return;
+	b = &p->b[t->cat];
+	pthread_mutex_lock(&p->lock);
+	bucket_update(b, p->cfg.now_us(p->cfg.clock_arg));
+	b->tokens += 1;
+	if (b->tokens > b->cap)
+		b->tokens = b->cap;
+	if (b->slot_count > 0 && (t->due_us / SLOT_US) == b->slot)
+		b->slot_count--;
+	pthread_mutex_unlock(&p->lock);
 }
 
 void
@@ -333,11 +386,20 @@ pace_feedback(struct pace *p, const struct pace_ticket *t, int throttled)
 	uint64_t now;
 	double base;
 
-	if (!throttled || !paced(p, t->cat))
+	if (!paced(p, t->cat))
 		return;
 	b = &p->b[t->cat];
 	pthread_mutex_lock(&p->lock);
+	if (!throttled) {
+		/* ECS took a request: the category is open again. */
+		b->throttled_since_us = 0;
+		b->next_probe_us = 0;
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
 	now = p->cfg.now_us(p->cfg.clock_arg);
+	if (b->throttled_since_us == 0)
+		b->throttled_since_us = now > 0 ? now : 1;
 	bucket_update(b, now);
 	/* ECS's bucket is empty, whatever ours says. */
 	if (b->tokens > 0)

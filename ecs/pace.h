@@ -11,6 +11,11 @@
  * recovers along a cubic curve back to the configured refill: the AWS
  * SDKs' "adaptive" retry mode (CUBIC, beta 0.7, C 0.4, at least 0.5/s).
  *
+ * Once a category has been throttled without a break for busy_after_us,
+ * its requests are refused at once (PACE_REFUSING) instead of each
+ * waiting its own bound, except for one probe per period of the current
+ * rate, whose success (pace_feedback) opens the category again.
+ *
  * Thread-safe. The clock and the sleep are injectable for tests.
  */
 #ifndef ECS_PACE_H
@@ -53,10 +58,24 @@ int pace_parse_rate(enum ecs_category cat, const char *text, struct pace_rate *o
 struct pace_config {
 	struct pace_rate	 rate[ECS_CAT_COUNT];
 	uint64_t		 slack_us;	/* usually PACE_SLACK_US */
-	/* Monotonic microseconds and a sleep; NULL for the real ones. */
+	/* Throttled this long without a success: refuse (0: never). */
+	uint64_t		 busy_after_us;
+	/*
+	 * Monotonic microseconds and a sleep; NULL for the real ones. The
+	 * sleep returns nonzero when it was cut short (its caller is going
+	 * away).
+	 */
 	uint64_t		(*now_us)(void *arg);
-	void			(*sleep_us)(void *arg, uint64_t us);
+	int			(*sleep_us)(void *arg, uint64_t us);
 	void			*clock_arg;
+};
+
+/* What pace_acquire() returns. */
+enum pace_result {
+	PACE_OK = 0,
+	PACE_TOO_FAR = -1,	/* the token would be due after the bound */
+	PACE_STOPPED = -2,	/* the sleep was cut short; the token is given back */
+	PACE_REFUSING = -3,	/* throttled for busy_after_us and not a probe's turn */
 };
 
 /* What pace_acquire() hands out, to give back to pace_feedback(). */
@@ -78,14 +97,23 @@ uint64_t pace_now(struct pace *p);
 
 /*
  * Takes a token of cat, sleeping until it is due. A token that would be
- * due after until_us (pace_now() time) is not taken: returns -1 at once
- * and *wait_us, if not NULL, is how long the wait would have been.
- * Otherwise returns 0 with *t filled.
+ * due after until_us (pace_now() time) is not taken: returns PACE_TOO_FAR
+ * at once and *wait_us, if not NULL, is how long the wait would have
+ * been. A category that has been throttled for busy_after_us gives
+ * PACE_REFUSING at once, *wait_us being how long it has been throttled,
+ * unless this request is its probe. A sleep cut short gives PACE_STOPPED
+ * and the token back. Otherwise returns PACE_OK with *t filled.
  */
 int pace_acquire(struct pace *p, enum ecs_category cat, uint64_t until_us,
     struct pace_ticket *t, uint64_t *wait_us);
 
-/* Reports how the request sent with t fared: throttled or not. */
+/* Gives back the token of t, with which nothing was sent. */
+void pace_refund(struct pace *p, const struct pace_ticket *t);
+
+/*
+ * Reports how the request sent with t fared: throttled or not (any other
+ * answer, an error included, counts as not throttled).
+ */
 void pace_feedback(struct pace *p, const struct pace_ticket *t, int throttled);
 
 /* Counts a call that failed because its token was too far away. */

@@ -565,6 +565,51 @@ fail:
 	return rc;
 }
 
+/* Wipes a string that may hold a token or a signature, then frees it. */
+static void
+wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/*
+ * Wipes a buffer's whole allocation, then frees it. (Copies left behind
+ * when the buffer grew are not reached.)
+ */
+static void
+buf_wipe_free(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
+	buf_free(b);
+}
+
+/*
+ * Gives an empty buffer room for the canonical request of in at once, so
+ * that it does not grow (and leave unwiped copies of the token behind).
+ */
+static void
+buf_reserve_for(struct buf *b, const struct sigv4_input *in)
+{
+	size_t n = 512, i;
+
+	n += strlen(in->method) + 3 * strlen(in->path != NULL ? in->path : "") +
+	    3 * strlen(in->query != NULL ? in->query : "");
+	if (in->session_token != NULL)
+		n += 2 * strlen(in->session_token);
+	for (i = 0; i < in->nheaders && in->headers != NULL; i++)
+		n += 2 * (strlen(in->headers[i].name != NULL ?
+		    in->headers[i].name : "") + strlen(in->headers[i].value !=
+		    NULL ? in->headers[i].value : "") + 2);
+	b->data = xmalloc(n);
+	b->cap = n;
+	b->len = 0;
+	b->data[0] = '\0';
+}
+
 /* Checks the fields that do not get checked while they are used. */
 static int
 input_valid(const struct sigv4_input *in)
@@ -596,6 +641,8 @@ sigv4_sign(const struct sigv4_input *in, struct sigv4_output *out)
 
 	if (in == NULL || !input_valid(in))
 		goto fail;
+	buf_reserve_for(&creq, in);
+	buf_reserve_for(&signed_headers, in);
 	token = in->session_token != NULL && *in->session_token != '\0' ?
 	    in->session_token : NULL;
 	if (format_date(in->when, out->amz_date, date) != 0)
@@ -641,11 +688,12 @@ sigv4_sign(const struct sigv4_input *in, struct sigv4_output *out)
 	rc = 0;
 fail:
 	for (i = 0; i < nheaders; i++)
-		free(headers[i].name);
+		wipe_free(headers[i].name);
 	free(headers);
-	buf_free(&creq);
-	buf_free(&signed_headers);
-	buf_free(&sts);
+	buf_wipe_free(&creq);
+	buf_wipe_free(&signed_headers);
+	buf_wipe_free(&sts);
+	OPENSSL_cleanse(creq_hash, sizeof(creq_hash));
 	if (rc != 0)
 		sigv4_output_free(out);
 	return rc;
@@ -656,8 +704,8 @@ sigv4_output_free(struct sigv4_output *out)
 {
 	if (out == NULL)
 		return;
-	free(out->canonical_request);
-	free(out->string_to_sign);
-	free(out->authorization);
-	memset(out, 0, sizeof(*out));
+	wipe_free(out->canonical_request);
+	wipe_free(out->string_to_sign);
+	wipe_free(out->authorization);
+	explicit_bzero(out, sizeof(*out));
 }

@@ -6,18 +6,66 @@
 #
 #   bash examples/quickstart.sh         build, start, mount, show
 #   bash examples/quickstart.sh stop    unmount and stop the emulator
+#
+# A mount still in use (a shell's working directory, a file open in it) is
+# not pulled away: stop says which processes hold it and leaves the demo
+# running until they let go. ECSFS_DEMO_DIR and ECSFS_BUILD_DIR change where
+# the demo and the build live.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 demo=${ECSFS_DEMO_DIR:-/tmp/ecsfs-demo}
 mnt=$demo/mnt
+build=${ECSFS_BUILD_DIR:-$top/build}
 
 . tests/deps.sh
 ecsfs_install_deps build
 
+# True while something is mounted at $1 (also when its daemon is gone).
+mounted() {
+	awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/self/mounts
+}
+
+# One line per process whose working directory, root or an open file is
+# under $1: its pid, command and which of these. Reads only /proc, so it
+# never blocks on the mount.
+holders() {
+	local p link target what
+	for p in /proc/[0-9]*; do
+		what=
+		for link in "$p/cwd" "$p/root" "$p"/fd/*; do
+			target=$(readlink "$link" 2>/dev/null) || continue
+			case $target in
+			"$1" | "$1"/*)
+				case $link in
+				*/fd/*) what="$what fd ${link##*/} ($target)" ;;
+				*) what="$what ${link##*/} ($target)" ;;
+				esac ;;
+			esac
+		done
+		if [ -n "$what" ]; then
+			printf '  pid %s %s:%s\n' "${p#/proc/}" "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null |
+				cut -c1-60)" "$what"
+		fi
+	done
+}
+
 # Stop what a previous run left.
-if mountpoint -q "$mnt" 2>/dev/null; then
-	fusermount3 -u "$mnt" || fusermount3 -u -z "$mnt"
+if mounted "$mnt"; then
+	if ! err=$(fusermount3 -u "$mnt" 2>&1); then
+		echo "ecsfs demo: cannot unmount $mnt: ${err##*: }" >&2
+		list=$(holders "$mnt")
+		if [ -n "$list" ]; then
+			echo "It is in use by:" >&2
+			echo "$list" >&2
+			echo "Release it: cd out of $mnt in those shells and end or close the rest," >&2
+		else
+			echo "No process found using it (run as root to see every user's)." >&2
+		fi
+		echo "then run: bash $top/examples/quickstart.sh stop" >&2
+		echo "The demo keeps running meanwhile." >&2
+		exit 1
+	fi
 fi
 if [ -f "$demo/ecsim.pid" ]; then
 	kill "$(cat "$demo/ecsim.pid")" 2>/dev/null || true
@@ -28,8 +76,8 @@ if [ "${1:-}" = stop ]; then
 	exit 0
 fi
 
-[ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build >/dev/null
+[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
+ninja -C "$build" >/dev/null
 
 mkdir -p "$mnt"
 rm -f "$demo/port"
@@ -47,7 +95,7 @@ endpoint=http://127.0.0.1:$(cat "$demo/port")
 export AWS_ACCESS_KEY_ID=AKIAECSIMEXAMPLEKEY01
 export AWS_SECRET_ACCESS_KEY=ecsimSecretKeyExample0123456789abcdefGHIJ
 export AWS_CONFIG_FILE=$demo/aws-config AWS_SHARED_CREDENTIALS_FILE=$demo/aws-credentials
-"$top/build/fs/ecsfs" -o "region=us-east-1,endpoint=$endpoint" "$mnt"
+"$build/fs/ecsfs" -o "region=us-east-1,endpoint=$endpoint" "$mnt"
 
 cd "$mnt"
 echo "\$ ls $mnt"

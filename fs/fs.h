@@ -61,6 +61,7 @@ struct fs_node;
 #define FS_F_SYMLINK	0x2	/* a symlink; render gives its target */
 #define FS_F_WRITEONLY	0x4	/* a control file that reads as empty */
 #define FS_F_STREAM	0x8	/* blocks and streams (wait): size 0, not seekable */
+#define FS_F_VOLATILE	0x10	/* changes with every call (stats, journal): never cached */
 
 /*
  * One virtual file kind: adding a file is one entry here and, when the

@@ -1,6 +1,6 @@
 /*
- * The inode table: two hash tables over one set of entries, by number and
- * by path, under one mutex.
+ * The inode table: a hash table by number over every inode, and one by
+ * path over the current inode of each path, under one mutex.
  */
 #include "fs/ino.h"
 
@@ -17,6 +17,10 @@ struct ino_entry {
 	uint64_t		 ino;
 	uint64_t		 nlookup;	/* protected by ino_lock */
 	char			*path;
+	int			 current;	/* in by_path; protected by ino_lock */
+	struct fs_snap		*snap;		/* a file's version, or NULL */
+	void			*priv;		/* a private inode's */
+	void			(*priv_free)(void *);
 	struct ino_entry	*next_ino;	/* protected by ino_lock */
 	struct ino_entry	*next_path;	/* protected by ino_lock */
 };
@@ -44,7 +48,7 @@ hash_ino(uint64_t ino)
 	return (size_t)((ino * 0x9e3779b97f4a7c15ULL) >> 52) % NBUCKETS;
 }
 
-/* The entry of path, or NULL. Called with ino_lock held. */
+/* The current entry of path, or NULL. Called with ino_lock held. */
 static struct ino_entry *
 find_path(const char *path)
 {
@@ -68,21 +72,76 @@ find_ino(uint64_t ino)
 	return NULL;
 }
 
-/* Links a new entry. Called with ino_lock held. */
+/* Takes e out of by_path. Called with ino_lock held. */
+static void
+unlink_path(struct ino_entry *e)
+{
+	struct ino_entry **pp;
+
+	if (!e->current)
+		return;
+	for (pp = &by_path[hash_str(e->path)]; *pp != e; pp = &(*pp)->next_path)
+		;
+	*pp = e->next_path;
+	e->current = 0;
+}
+
+/* Makes e the current entry of its path. Called with ino_lock held. */
+static void
+link_path(struct ino_entry *e)
+{
+	struct ino_entry *old = find_path(e->path);
+	size_t hp = hash_str(e->path);
+
+	if (old != NULL)
+		unlink_path(old);
+	e->next_path = by_path[hp];
+	by_path[hp] = e;
+	e->current = 1;
+}
+
+/* Links a new entry by number. Called with ino_lock held. */
 static struct ino_entry *
-insert(uint64_t ino, const char *path)
+insert(const char *path, uint64_t ino)
 {
 	struct ino_entry *e = xcalloc(1, sizeof(*e));
-	size_t hi = hash_ino(ino), hp = hash_str(path);
+	size_t hi = hash_ino(ino);
 
 	e->ino = ino;
 	e->path = xstrdup(path);
 	e->next_ino = by_ino[hi];
 	by_ino[hi] = e;
-	e->next_path = by_path[hp];
-	by_path[hp] = e;
 	ino_count++;
 	return e;
+}
+
+/* Drops a reference to a snapshot. Called with ino_lock held. */
+static void
+snap_unref_locked(struct fs_snap *s)
+{
+	if (s != NULL && --s->refs == 0)
+		free(s);
+}
+
+void
+fs_snap_unref(struct fs_snap *s)
+{
+	pthread_mutex_lock(&ino_lock);
+	snap_unref_locked(s);
+	pthread_mutex_unlock(&ino_lock);
+}
+
+/* Frees an entry taken out of both tables. */
+static void
+entry_free(struct ino_entry *e)
+{
+	if (e->priv_free != NULL)
+		e->priv_free(e->priv);
+	pthread_mutex_lock(&ino_lock);
+	snap_unref_locked(e->snap);
+	pthread_mutex_unlock(&ino_lock);
+	free(e->path);
+	free(e);
 }
 
 void
@@ -90,28 +149,32 @@ fs_ino_init(void)
 {
 	pthread_mutex_lock(&ino_lock);
 	if (find_ino(ROOT_INO) == NULL)
-		insert(ROOT_INO, "/");
+		link_path(insert("/", ROOT_INO));
 	pthread_mutex_unlock(&ino_lock);
 }
 
 void
 fs_ino_free(void)
 {
-	struct ino_entry *e, *next;
+	struct ino_entry *e, *next, *all = NULL;
 	size_t i;
 
 	pthread_mutex_lock(&ino_lock);
 	for (i = 0; i < NBUCKETS; i++) {
 		for (e = by_ino[i]; e != NULL; e = next) {
 			next = e->next_ino;
-			free(e->path);
-			free(e);
+			e->next_ino = all;
+			all = e;
 		}
 		by_ino[i] = NULL;
 		by_path[i] = NULL;
 	}
 	ino_count = 0;
 	pthread_mutex_unlock(&ino_lock);
+	for (e = all; e != NULL; e = next) {
+		next = e->next_ino;
+		entry_free(e);
+	}
 }
 
 uint64_t
@@ -121,9 +184,58 @@ fs_ino_ref(const char *path)
 	uint64_t ino;
 
 	pthread_mutex_lock(&ino_lock);
-	if ((e = find_path(path)) == NULL)
-		e = insert(next_ino++, path);
+	if ((e = find_path(path)) == NULL || e->snap != NULL) {
+		e = insert(path, next_ino++);
+		link_path(e);
+	}
 	e->nlookup++;
+	ino = e->ino;
+	pthread_mutex_unlock(&ino_lock);
+	return ino;
+}
+
+uint64_t
+fs_ino_ref_file(const char *path, const char *data, size_t len, struct fs_snap **snap)
+{
+	struct ino_entry *e;
+	struct fs_snap *s;
+	uint64_t ino;
+
+	pthread_mutex_lock(&ino_lock);
+	e = find_path(path);
+	if (e == NULL || e->snap == NULL || e->snap->len != len ||
+	    memcmp(e->snap->data, data, len) != 0) {
+		s = xmalloc(sizeof(*s) + len + 1);
+		s->refs = 1;
+		clock_gettime(CLOCK_REALTIME, &s->mtime);
+		s->len = len;
+		memcpy(s->data, data, len);
+		s->data[len] = '\0';
+		e = insert(path, next_ino++);
+		e->snap = s;
+		link_path(e);
+	}
+	e->nlookup++;
+	ino = e->ino;
+	if (snap != NULL) {
+		e->snap->refs++;
+		*snap = e->snap;
+	}
+	pthread_mutex_unlock(&ino_lock);
+	return ino;
+}
+
+uint64_t
+fs_ino_new_private(const char *path, void *priv, void (*priv_free)(void *))
+{
+	struct ino_entry *e;
+	uint64_t ino;
+
+	pthread_mutex_lock(&ino_lock);
+	e = insert(path, next_ino++);
+	e->priv = priv;
+	e->priv_free = priv_free;
+	e->nlookup = 1;
 	ino = e->ino;
 	pthread_mutex_unlock(&ino_lock);
 	return ino;
@@ -147,13 +259,10 @@ fs_ino_forget(uint64_t ino, uint64_t n)
 	for (pp = &by_ino[hash_ino(ino)]; *pp != e; pp = &(*pp)->next_ino)
 		;
 	*pp = e->next_ino;
-	for (pp = &by_path[hash_str(e->path)]; *pp != e; pp = &(*pp)->next_path)
-		;
-	*pp = e->next_path;
+	unlink_path(e);
 	ino_count--;
 	pthread_mutex_unlock(&ino_lock);
-	free(e->path);
-	free(e);
+	entry_free(e);
 }
 
 char *
@@ -169,6 +278,34 @@ fs_ino_path(uint64_t ino)
 	return path;
 }
 
+struct fs_snap *
+fs_ino_snap(uint64_t ino)
+{
+	struct ino_entry *e;
+	struct fs_snap *s = NULL;
+
+	pthread_mutex_lock(&ino_lock);
+	if ((e = find_ino(ino)) != NULL && e->snap != NULL) {
+		s = e->snap;
+		s->refs++;
+	}
+	pthread_mutex_unlock(&ino_lock);
+	return s;
+}
+
+void *
+fs_ino_priv(uint64_t ino)
+{
+	struct ino_entry *e;
+	void *priv = NULL;
+
+	pthread_mutex_lock(&ino_lock);
+	if ((e = find_ino(ino)) != NULL)
+		priv = e->priv;
+	pthread_mutex_unlock(&ino_lock);
+	return priv;
+}
+
 uint64_t
 fs_ino_find(const char *path)
 {
@@ -182,22 +319,22 @@ fs_ino_find(const char *path)
 	return ino;
 }
 
-uint64_t *
-fs_ino_under(const char *prefix, size_t *n)
+char **
+fs_ino_paths_under(const char *prefix)
 {
-	size_t len = strlen(prefix), i, cap, m = 0;
+	size_t len = strlen(prefix), i, m = 0, cap;
 	struct ino_entry *e;
-	uint64_t *out;
+	char **out;
 
 	pthread_mutex_lock(&ino_lock);
-	cap = ino_count > 0 ? ino_count : 1;
+	cap = ino_count + 1;
 	out = xcalloc(cap, sizeof(*out));
 	for (i = 0; i < NBUCKETS; i++)
-		for (e = by_ino[i]; e != NULL; e = e->next_ino)
-			if (m < cap && strncmp(e->path, prefix, len) == 0)
-				out[m++] = e->ino;
+		for (e = by_path[i]; e != NULL; e = e->next_path)
+			if (m + 1 < cap && strncmp(e->path, prefix, len) == 0)
+				out[m++] = xstrdup(e->path);
 	pthread_mutex_unlock(&ino_lock);
-	*n = m;
+	out[m] = NULL;
 	return out;
 }
 

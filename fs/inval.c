@@ -1,8 +1,9 @@
 /*
- * The invalidation thread: a queue of inode numbers, drained by one
- * thread that tells the kernel to drop its attributes and pages of each,
- * outside any request handler. A sequence number per queued item lets a
- * writer wait until its own items are done.
+ * The invalidation thread: a queue of directory entries, drained by one
+ * thread that tells the kernel to drop each (so that the next path walk
+ * looks the name up again and gets the current inode), outside any
+ * request handler. A sequence number per queued item lets a writer wait
+ * until its own items are done.
  */
 #define FUSE_USE_VERSION 312
 #include "fs/inval.h"
@@ -11,6 +12,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "ecs/xmalloc.h"
@@ -18,7 +20,8 @@
 
 struct inval_item {
 	struct inval_item	*next;
-	uint64_t		 ino;
+	uint64_t		 parent;	/* the folder's inode */
+	char			*name;
 };
 
 static pthread_mutex_t inval_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -49,8 +52,10 @@ inval_main(void *arg)
 		if (inval_head == NULL)
 			inval_tail = NULL;
 		pthread_mutex_unlock(&inval_lock);
-		/* -ENOENT just means the kernel has forgotten the inode. */
-		(void)fuse_lowlevel_notify_inval_inode(inval_se, it->ino, 0, 0);
+		/* -ENOENT just means the kernel does not have the entry. */
+		(void)fuse_lowlevel_notify_inval_entry(inval_se, it->parent, it->name,
+		    strlen(it->name));
+		free(it->name);
 		free(it);
 		pthread_mutex_lock(&inval_lock);
 		done_seq++;
@@ -76,13 +81,25 @@ fs_inval_start(struct fuse_session *se)
 		inval_started = 1;
 }
 
-/* Queues one inode. */
+/* Queues the entry of path when the kernel knows its folder. */
 static void
-queue_ino(uint64_t ino)
+queue_path(const char *path)
 {
-	struct inval_item *it = xcalloc(1, sizeof(*it));
+	const char *slash = strrchr(path, '/');
+	struct inval_item *it;
+	uint64_t parent;
+	char *dir;
 
-	it->ino = ino;
+	if (slash == NULL || slash[1] == '\0')
+		return;
+	dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+	parent = fs_ino_find(dir);
+	free(dir);
+	if (parent == 0)
+		return;
+	it = xcalloc(1, sizeof(*it));
+	it->parent = parent;
+	it->name = xstrdup(slash + 1);
 	pthread_mutex_lock(&inval_lock);
 	if (inval_tail != NULL)
 		inval_tail->next = it;
@@ -97,24 +114,24 @@ queue_ino(uint64_t ino)
 void
 fs_inval_queue(const char *path)
 {
-	uint64_t ino;
-
-	if (inval_started && (ino = fs_ino_find(path)) != 0)
-		queue_ino(ino);
+	if (inval_started)
+		queue_path(path);
 }
 
 void
 fs_inval_prefix(const char *prefix)
 {
-	uint64_t *inos;
-	size_t n, i;
+	char **paths;
+	size_t i;
 
 	if (!inval_started)
 		return;
-	inos = fs_ino_under(prefix, &n);
-	for (i = 0; i < n; i++)
-		queue_ino(inos[i]);
-	free(inos);
+	paths = fs_ino_paths_under(prefix);
+	for (i = 0; paths[i] != NULL; i++) {
+		queue_path(paths[i]);
+		free(paths[i]);
+	}
+	free(paths);
 }
 
 void
@@ -156,6 +173,7 @@ fs_inval_stop(void)
 	inval_started = 0;
 	while ((it = inval_head) != NULL) {
 		inval_head = it->next;
+		free(it->name);
 		free(it);
 	}
 	inval_tail = NULL;

@@ -1,9 +1,9 @@
 /*
  * Kernel cache invalidation, from a thread of its own: a notification
  * sent from inside the request handler it concerns can deadlock. After a
- * write, the handler queues the inodes whose content changed and waits,
+ * write, the handler queues the entries whose content changed and waits,
  * bounded, until the kernel has dropped them before it replies, so the
- * writer's next stat or read sees the new state.
+ * writer's next stat or read looks them up again and sees the new state.
  */
 #ifndef FS_INVAL_H
 #define FS_INVAL_H
@@ -12,9 +12,9 @@ struct fuse_session;
 
 /* Starts the thread; call from the init handler (after daemonizing). */
 void fs_inval_start(struct fuse_session *se);
-/* Queues the inode of path ("/cluster/services/api/desired_count"), when the kernel knows it. */
+/* Queues the entry of path ("/cluster/services/api/desired_count"), when the kernel knows its folder. */
 void fs_inval_queue(const char *path);
-/* Queues every inode whose path starts with prefix ("/" for all). */
+/* Queues the entry of every current inode whose path starts with prefix ("/" for all). */
 void fs_inval_prefix(const char *prefix);
 /* Waits until what was queued before the call is done, at most ms milliseconds. */
 void fs_inval_flush(long ms);

@@ -3,10 +3,13 @@
  */
 #include "fs/tree.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ecs/client.h"
+#include "fs/inval.h"
 #include "fs/journal.h"
+#include "fs/ops.h"
 #include "fs/wait.h"
 
 int
@@ -41,6 +44,7 @@ fs_render_stats(const struct fs_node *n, struct buf *out, struct ecs_error *err)
 	ecs_client_stats(n->ctx->client, out);
 	ecs_store_stats(n->ctx->store, out);
 	buf_printf(out, "waits_open %zu\n", fs_wait_count());
+	fs_ops_stats(out);
 	return 0;
 }
 
@@ -65,9 +69,15 @@ int
 fs_write_refresh(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
+	char prefix[512];
+
 	(void)data;
 	(void)len;
 	(void)err;
 	ecs_store_refresh(n->ctx->store, n->dir == FS_META ? NULL : n->cluster);
+	/* The kernel looks every name up again, and so sees the new state. */
+	snprintf(prefix, sizeof(prefix), "/%s%s", n->dir == FS_META ? "" : n->cluster,
+	    n->dir == FS_META ? "" : "/");
+	fs_inval_prefix(prefix);
 	return 0;
 }

@@ -3,19 +3,25 @@
  * path (fs/ino.c), parses and resolves it into a node and lets the node
  * tables (fs/tree.c) say what it is; no operation knows a file by name.
  *
- * Files are opened with direct_io: a read is served from the content
- * rendered at open, so a reader that reads in several chunks sees one
- * version, while stat() reports the size of the current content. A read
- * of a wait file is answered by the poller (fs/wait.c), not by a thread
- * held here. Every handler marks its request as the thread's own
- * (fs/req.h) while it works, so that a call it makes gives up only when
- * its caller is going away.
+ * Opens cost nothing: open is answered ENOSYS, so the kernel opens every
+ * file without asking (no-open), and reads come from its page cache. A
+ * file's content is rendered at lookup into a snapshot on an inode of its
+ * own (fs/ino.h): reads are served from that snapshot, its size is exact,
+ * a reader that reads in chunks sees one version, and a new version is a
+ * new inode, which the next lookup finds. Entries and attributes stay
+ * valid ENTRY_TIMEOUT; a write, or a refresh, has the kernel drop the
+ * entries it changed before it returns. A wait file blocks in getattr,
+ * answered by the poller (fs/wait.c), not by a thread held here. Every
+ * handler marks its request as the thread's own (fs/req.h) while it
+ * works, so that a call it makes gives up only when its caller is going
+ * away.
  */
 #include "fs/ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
@@ -46,12 +52,10 @@
  */
 #define UNKNOWN_INO 0xffffffffu
 
-/* An open file or directory. */
+/* An open directory: its entries as listed at opendir. */
 struct fs_handle {
 	struct fs_handle	*prev, *next;	/* protected by handles_lock */
-	struct buf		 content;	/* a file's content as rendered at open */
-	struct fs_waiter	*waiter;	/* a wait file's, or NULL */
-	struct fs_dirent	*ents;		/* a directory's entries, or NULL */
+	struct fs_dirent	*ents;
 	size_t			 nents;
 };
 
@@ -64,12 +68,36 @@ struct fs_dirent {
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fs_handle *handles;	/* protected by handles_lock */
 
+/* Requests that reached the daemon, by kind: what the kernel did not answer itself. */
+enum req_kind { R_LOOKUP, R_GETATTR, R_READ, R_WRITE, R_READDIR, R_OTHER, R_COUNT };
+static const char *const req_names[R_COUNT] = {
+	"lookup", "getattr", "read", "write", "readdir", "other"
+};
+static atomic_ulong req_counts[R_COUNT];
+
+#define COUNT(k) atomic_fetch_add(&req_counts[(k)], 1)
+
+void
+fs_ops_stats(struct buf *out)
+{
+	unsigned long total = 0, n;
+	int k;
+
+	for (k = 0; k < R_COUNT; k++)
+		total += atomic_load(&req_counts[k]);
+	buf_printf(out, "fuse_requests %lu\n", total);
+	for (k = 0; k < R_COUNT; k++) {
+		n = atomic_load(&req_counts[k]);
+		buf_printf(out, "fuse_requests.%s %lu\n", req_names[k], n);
+	}
+	buf_printf(out, "inodes %zu\n", fs_ino_count());
+}
+
 static struct fs_handle *
 handle_new(void)
 {
 	struct fs_handle *h = xcalloc(1, sizeof(*h));
 
-	buf_init(&h->content);
 	pthread_mutex_lock(&handles_lock);
 	h->next = handles;
 	if (handles != NULL)
@@ -94,12 +122,9 @@ handle_free(struct fs_handle *h)
 	if (h->next != NULL)
 		h->next->prev = h->prev;
 	pthread_mutex_unlock(&handles_lock);
-	if (h->waiter != NULL)
-		fs_wait_close(h->waiter);
 	for (i = 0; i < h->nents; i++)
 		free(h->ents[i].name);
 	free(h->ents);
-	buf_free(&h->content);
 	free(h);
 }
 
@@ -170,67 +195,127 @@ fill_dir(struct fs_ctx *ctx, struct stat *st)
 	st->st_nlink = 2;
 }
 
-/* The attributes of a resolved node; returns 0 or a negative errno. */
-static int
-node_attr(const char *path, struct fs_node *node, struct stat *st)
+/* The attributes of a file version: its node's kind and its snapshot. */
+static void
+snap_attr(struct fs_ctx *ctx, const struct fs_file *f, const struct fs_snap *snap,
+    struct stat *st)
 {
+	fill_common(ctx, st);
+	st->st_size = (off_t)snap->len;
+	st->st_nlink = 1;
+	st->st_blocks = (st->st_size + 511) / 512;
+	st->st_mode = (f->flags & FS_F_SYMLINK) ? S_IFLNK | 0777 : S_IFREG | f->mode;
+	st->st_mtim = st->st_ctim = st->st_atim = snap->mtime;
+}
+
+/* Frees a waiter held by a private inode. */
+static void
+waiter_free(void *w)
+{
+	fs_wait_close(w);
+}
+
+/*
+ * Looks a resolved node at path up for the kernel: a folder's inode, a
+ * file's inode for its current content, a wait file's private inode.
+ * Counts one lookup. Returns 0 or a negative errno.
+ */
+static int
+node_entry(const char *path, struct fs_node *node, struct fuse_entry_param *e)
+{
+	struct fs_waiter *w;
+	struct fs_snap *snap;
 	struct buf content;
 	int rc;
 
+	e->attr_timeout = ATTR_TIMEOUT;
+	e->entry_timeout = ENTRY_TIMEOUT;
 	if (node->file == NULL) {
-		fill_dir(node->ctx, st);
-		return 0;
+		fill_dir(node->ctx, &e->attr);
+		e->ino = fs_ino_ref(path);
+	} else if (node->file->flags & FS_F_STREAM) {
+		if ((rc = fs_wait_open(node, &w)) != 0)
+			return rc;
+		fill_common(node->ctx, &e->attr);
+		e->attr.st_mode = S_IFREG | node->file->mode;
+		e->attr.st_nlink = 1;
+		/* Every open looks it up again and gets a waiter of its own. */
+		e->attr_timeout = 0.0;
+		e->entry_timeout = 0.0;
+		e->ino = fs_ino_new_private(path, w, waiter_free);
+	} else {
+		buf_init(&content);
+		rc = fs_node_render(node, &content);
+		if (rc != 0) {
+			buf_free(&content);
+			return rc;
+		}
+		e->ino = fs_ino_ref_file(path, content.data, content.len, &snap);
+		buf_free(&content);
+		snap_attr(node->ctx, node->file, snap, &e->attr);
+		fs_snap_unref(snap);
+		if (node->file->flags & FS_F_VOLATILE) {
+			/* Every open looks it up again, and so reads it fresh. */
+			e->attr_timeout = 0.0;
+			e->entry_timeout = 0.0;
+		}
 	}
-	fill_common(node->ctx, st);
-	buf_init(&content);
-	rc = fs_node_render(node, &content);
-	st->st_size = (off_t)content.len;
-	buf_free(&content);
-	if (rc != 0) {
-		log_failure("getattr", path, node, rc);
-		return rc;
-	}
-	st->st_nlink = 1;
-	st->st_blocks = (st->st_size + 511) / 512;
-	st->st_mode = (node->file->flags & FS_F_SYMLINK) ? S_IFLNK | 0777 :
-	    S_IFREG | node->file->mode;
+	e->attr.st_ino = e->ino;
 	return 0;
 }
 
-/* Parses, resolves and stats path; returns 0 or a negative errno. */
+/* Looks path up for the kernel: an entry with a lookup counted, or a negative one. */
 static int
-path_attr(const char *op, const char *path, struct stat *st)
+path_entry(const char *op, const char *path, struct fuse_entry_param *e)
 {
 	struct fs_node node;
 	int rc;
 
-	if ((rc = node_open(op, path, &node)) == 0)
-		rc = node_attr(path, &node, st);
-	fs_node_clear(&node);
-	return rc;
-}
-
-/* Looks path up for the kernel: an entry with a lookup counted, or ENOENT. */
-static int
-path_entry(const char *op, const char *path, struct fuse_entry_param *e)
-{
-	int rc;
-
 	memset(e, 0, sizeof(*e));
-	rc = path_attr(op, path, &e->attr);
+	if ((rc = node_open(op, path, &node)) == 0) {
+		rc = node_entry(path, &node, e);
+		if (rc != 0)
+			log_failure(op, path, &node, rc);
+	}
+	fs_node_clear(&node);
 	if (rc == -ENOENT) {
 		/* A negative entry the kernel keeps for a while. */
 		e->ino = 0;
 		e->entry_timeout = NEGATIVE_TIMEOUT;
 		return 0;
 	}
-	if (rc != 0)
+	return rc;
+}
+
+/*
+ * The attributes of inode ino at path: a file version's from its
+ * snapshot, a folder's once it is known to exist still. Returns 0 or a
+ * negative errno.
+ */
+static int
+ino_attr(fuse_ino_t ino, const char *path, struct stat *st)
+{
+	struct fs_snap *snap = fs_ino_snap(ino);
+	struct fs_node node;
+	int rc;
+
+	if (snap != NULL) {
+		rc = fs_path_parse(fs_ctx_get(), path, &node);
+		if (rc == 0 && node.file != NULL)
+			snap_attr(node.ctx, node.file, snap, st);
+		else
+			rc = -ENOENT;
+		fs_snap_unref(snap);
 		return rc;
-	e->ino = fs_ino_ref(path);
-	e->attr.st_ino = e->ino;
-	e->attr_timeout = ATTR_TIMEOUT;
-	e->entry_timeout = ENTRY_TIMEOUT;
-	return 0;
+	}
+	if ((rc = node_open("getattr", path, &node)) == 0) {
+		if (node.file == NULL)
+			fill_dir(node.ctx, st);
+		else
+			rc = -ENOENT;	/* a file inode always has a snapshot */
+	}
+	fs_node_clear(&node);
+	return rc;
 }
 
 static void
@@ -238,7 +323,13 @@ ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fs_ctx *ctx = userdata;
 
-	(void)conn;
+	/*
+	 * A file inode's content never changes (a new version is a new
+	 * inode), so the kernel need not check mtimes; and O_TRUNC must reach
+	 * setattr, where a read-only file refuses it, since open does not
+	 * reach us.
+	 */
+	conn->want &= ~(unsigned)(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_ATOMIC_O_TRUNC);
 	fs_ino_init();
 	fs_inval_start(ctx->se);
 	fs_wait_start(ctx);
@@ -250,6 +341,7 @@ ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fuse_entry_param e;
 	char *path = child_path(parent, name);
 	int rc = -ENOENT;
+	COUNT(R_LOOKUP);
 
 	fs_req_begin(req);
 	if (path != NULL)
@@ -282,14 +374,24 @@ ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 static void
 ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	char *path = fs_ino_path(ino);
+	struct fs_waiter *w = fs_ino_priv(ino);
+	char *path;
 	struct stat st;
 	int rc = -ENOENT;
+	COUNT(R_GETATTR);
 
-	(void)fi;
+	if (w != NULL) {
+		/* A reader's getattr (it has the file) is the wait's blocking call. */
+		if (fi != NULL)
+			fs_wait_getattr(w, req, ino, fuse_req_ctx(req)->pid);
+		else
+			fs_wait_stat(w, req, ino);
+		return;
+	}
+	path = fs_ino_path(ino);
 	fs_req_begin(req);
 	if (path != NULL)
-		rc = path_attr("getattr", path, &st);
+		rc = ino_attr(ino, path, &st);
 	fs_req_end();
 	if (rc != 0) {
 		fuse_reply_err(req, -rc);
@@ -312,6 +414,7 @@ ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct fs_node node;
 	struct stat st;
 	int rc = -ENOENT;
+	COUNT(R_OTHER);
 
 	(void)fi;
 	fs_req_begin(req);
@@ -321,10 +424,8 @@ ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		rc = -EPERM;
 		goto out;
 	}
-	if ((rc = node_open("setattr", path, &node)) != 0) {
-		fs_node_clear(&node);
+	if ((rc = fs_path_parse(fs_ctx_get(), path, &node)) != 0)
 		goto out;
-	}
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		if (node.file == NULL)
 			rc = -EISDIR;
@@ -333,9 +434,11 @@ ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		else if (attr->st_size != 0)
 			rc = -EINVAL;
 	}
-	if (rc == 0)
-		rc = node_attr(path, &node, &st);
 	fs_node_clear(&node);
+	if (rc == 0 && fs_ino_priv(ino) != NULL)
+		rc = -EACCES;	/* a wait file */
+	if (rc == 0)
+		rc = ino_attr(ino, path, &st);
 out:
 	fs_req_end();
 	if (rc != 0) {
@@ -350,104 +453,49 @@ out:
 static void
 ll_readlink(fuse_req_t req, fuse_ino_t ino)
 {
-	char *path = fs_ino_path(ino);
-	struct fs_node node;
-	struct buf target;
-	int rc = -ENOENT;
+	struct fs_snap *snap = fs_ino_snap(ino);
 
-	buf_init(&target);
-	fs_req_begin(req);
-	if (path != NULL && (rc = node_open("readlink", path, &node)) == 0) {
-		if (node.file == NULL || !(node.file->flags & FS_F_SYMLINK))
-			rc = -EINVAL;
-		else
-			rc = fs_node_render(&node, &target);
-	}
-	if (path != NULL)
-		fs_node_clear(&node);
-	fs_req_end();
-	if (rc != 0) {
-		fuse_reply_err(req, -rc);
-	} else {
-		char *link = xstrndup(target.data != NULL ? target.data : "", target.len);
-
-		fuse_reply_readlink(req, link);
-		free(link);
-	}
-	buf_free(&target);
-	free(path);
-}
-
-static void
-ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	char *path = fs_ino_path(ino);
-	struct fs_handle *h = NULL;
-	struct fs_node node;
-	int acc = fi->flags & O_ACCMODE, rc = -ENOENT;
-
-	fs_req_begin(req);
-	if (path == NULL)
-		goto out;
-	if ((rc = node_open("open", path, &node)) != 0)
-		goto clear;
-	if (node.file == NULL) {
-		rc = -EISDIR;
-		goto clear;
-	}
-	if (acc != O_RDONLY && node.file->write == NULL) {
-		rc = -EACCES;
-		goto clear;
-	}
-	h = handle_new();
-	if (node.file->flags & FS_F_STREAM) {
-		if ((rc = fs_wait_open(&node, &h->waiter)) != 0)
-			log_failure("open", path, &node, rc);
-		fi->nonseekable = 1;
-	} else if (acc != O_WRONLY && (rc = fs_node_render(&node, &h->content)) != 0) {
-		log_failure("open", path, &node, rc);
-	}
-	if (rc != 0) {
-		handle_free(h);
-		h = NULL;
-	}
-clear:
-	fs_node_clear(&node);
-out:
-	fs_req_end();
-	free(path);
-	if (rc != 0) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
-	fi->fh = (uint64_t)(uintptr_t)h;
-	fi->direct_io = 1;
-	fi->keep_cache = 0;
-	if (fuse_reply_open(req, fi) != 0)
-		handle_free(h);		/* the opener is gone */
-}
-
-static void
-ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
-{
-	struct fs_handle *h = handle_of(fi);
-
-	(void)ino;
-	if (h->waiter != NULL) {
-		fs_wait_read(h->waiter, req, size, fuse_req_ctx(req)->pid);
-		return;
-	}
-	if (off < 0) {
+	if (snap == NULL) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	if ((size_t)off >= h->content.len) {
-		fuse_reply_buf(req, NULL, 0);
+	fuse_reply_readlink(req, snap->data);
+	fs_snap_unref(snap);
+}
+
+/* Open costs nothing: the kernel opens files without asking from now on. */
+static void
+ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	COUNT(R_OTHER);
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, ENOSYS);
+}
+
+/* A read of a file version's snapshot, or of a wait's output. */
+static void
+ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs_waiter *w = fs_ino_priv(ino);
+	struct fs_snap *snap;
+	COUNT(R_READ);
+
+	(void)fi;
+	if (w != NULL) {
+		fs_wait_read(w, req, size, off);
 		return;
 	}
-	if (size > h->content.len - (size_t)off)
-		size = h->content.len - (size_t)off;
-	fuse_reply_buf(req, h->content.data + off, size);
+	if ((snap = fs_ino_snap(ino)) == NULL) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if (off < 0 || (size_t)off >= snap->len)
+		size = 0;
+	else if (size > snap->len - (size_t)off)
+		size = snap->len - (size_t)off;
+	fuse_reply_buf(req, size > 0 ? snap->data + off : NULL, size);
+	fs_snap_unref(snap);
 }
 
 static void
@@ -457,13 +505,14 @@ ll_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t of
 	char *path = fs_ino_path(ino);
 	struct fs_node node;
 	int rc = -ENOENT;
+	COUNT(R_WRITE);
 
 	fs_req_begin(req);
 	if (path == NULL)
 		goto out;
 	if ((rc = fs_path_parse(fs_ctx_get(), path, &node)) != 0)
 		goto out;
-	if (node.file == NULL || node.file->write == NULL) {
+	if (node.file == NULL || node.file->write == NULL || fs_ino_priv(ino) != NULL) {
 		rc = -EACCES;
 		goto clear;
 	}
@@ -502,14 +551,6 @@ out:
 		fuse_reply_err(req, -rc);
 	else
 		fuse_reply_write(req, size);
-}
-
-static void
-ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	handle_free(handle_of(fi));
-	fuse_reply_err(req, 0);
 }
 
 /* Appends an entry to a listing. */
@@ -608,6 +649,7 @@ ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs_handle *h = NULL;
 	struct fs_node node;
 	int rc = -ENOENT;
+	COUNT(R_READDIR);
 
 	fs_req_begin(req);
 	if (path != NULL && (rc = node_open("opendir", path, &node)) == 0) {
@@ -654,6 +696,8 @@ listed_entry(const char *dir, const struct fs_dirent *d, struct fuse_entry_param
 		e->entry_timeout = ENTRY_TIMEOUT;
 	} else {
 		rc = path_entry("readdir", path, e);
+		if (rc == 0 && e->ino == 0)
+			rc = -ENOENT;
 	}
 	free(path);
 	return rc;
@@ -827,7 +871,6 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
 	.open = ll_open,
 	.read = ll_read,
 	.write = ll_write,
-	.release = ll_release,
 	.opendir = ll_opendir,
 	.readdir = ll_readdir,
 	.readdirplus = ll_readdirplus,

@@ -5,58 +5,14 @@
 #include "fs/fs.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <string.h>
 
+#include "fs/parse.h"
 #include "fs/tree.h"
 
 #define MAX_DEPTH 6
 
 static struct fs_ctx *the_ctx;	/* set once before the session starts */
-
-/*
- * 1 when a name is valid UTF-8 without control characters: ECS names
- * never are anything else, so no other name is looked up at all.
- */
-static int
-valid_name(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p != '\0') {
-		size_t n, i;
-		uint32_t cp;
-
-		if (*p < 0x80) {
-			if (*p < 0x20 || *p == 0x7f)
-				return 0;
-			p++;
-			continue;
-		}
-		if ((*p & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *p & 0x1f;
-		} else if ((*p & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *p & 0x0f;
-		} else if ((*p & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *p & 0x07;
-		} else {
-			return 0;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
-}
 
 /* Splits path into at most MAX_DEPTH components stored in node->store. */
 static int
@@ -71,7 +27,7 @@ split(struct fs_node *node, const char *path, char **comps)
 	memcpy(node->store, path, len + 1);
 	for (p = strtok_r(node->store, "/", &save); p != NULL; p = strtok_r(NULL, "/", &save)) {
 		if (n == MAX_DEPTH || strcmp(p, ".") == 0 || strcmp(p, "..") == 0 ||
-		    !valid_name(p))
+		    !fs_parse_is_text(p, strlen(p)))
 			return -ENOENT;
 		comps[n++] = p;
 	}

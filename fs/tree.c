@@ -17,9 +17,9 @@ static const struct fs_file meta_files[] = {
 	{ "version", RO, 0, NULL, fs_render_version, NULL },
 	{ "region", RO, 0, NULL, fs_render_region, NULL },
 	{ "endpoint", RO, 0, NULL, fs_render_endpoint, NULL },
-	{ "stats", RO, 0, NULL, fs_render_stats, NULL },
+	{ "stats", RO, FS_F_VOLATILE, NULL, fs_render_stats, NULL },
 	{ "dry_run", RW, 0, NULL, fs_render_dry_run, fs_write_dry_run },
-	{ "journal", RO, 0, NULL, fs_render_journal, NULL },
+	{ "journal", RO, FS_F_VOLATILE, NULL, fs_render_journal, NULL },
 	{ "refresh", RW, FS_F_WRITEONLY, NULL, NULL, fs_write_refresh },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };

@@ -1,17 +1,25 @@
 /*
  * Blocking wait files (DESIGN §5): services/S/wait blocks until the
  * service is stable, container_instances/I/wait until a draining instance
- * runs no task. Each open wait file is a waiter; one poller thread polls
- * every waiter on -o wait_interval, independent of the cache TTL, batching
- * the waiters of one kind and cluster into as few Describe calls as the
- * batch limits allow, and appends one progress line per poll to each
- * waiter's output. A read is answered at once when there is output or an
- * end (stable: EOF; failure: EIO; wait_timeout: ETIMEDOUT); otherwise the
- * request is kept and the poller answers it when a poll brings output, so
- * a blocked reader holds no request thread. A kept read whose caller was
+ * runs no task. Every lookup of a wait file makes a waiter on an inode
+ * of its own; one poller thread polls every active waiter on
+ * -o wait_interval, independent of the cache TTL, batching the waiters of
+ * one kind and cluster into as few Describe calls as the batch limits
+ * allow, and appends one progress line per poll to each waiter's output.
+ *
+ * Files are read through the kernel's page cache, which stops at the size
+ * it knows: a reader that wants more than that asks for the attributes
+ * first (the wait file's never stay valid), with its file. That getattr
+ * is the blocking call: it is answered at once when the output grew since
+ * the last answer or the wait ended (stable: the same size, so EOF;
+ * failure: EIO or ETIMEDOUT once all output is out); otherwise the request
+ * is kept and the poller answers it when a poll brings output, so a
+ * blocked reader holds no request thread. A kept request whose caller was
  * interrupted is answered EINTR once a signal other than the informational
  * ones is pending for the caller (Ctrl-C, a Python KeyboardInterrupt), not
- * for bash's SIGCHLD.
+ * for bash's SIGCHLD. A waiter starts polling at its first blocking
+ * getattr and stops when nobody has asked for a while; the kernel
+ * forgetting its inode frees it.
  */
 #include "fs/wait.h"
 
@@ -31,8 +39,10 @@
 #define GATHER_MS 50
 /* A waiter due within this share of the interval is polled with the others. */
 #define COALESCE_DIV 5
-/* How often the poller looks at kept reads whose caller was interrupted. */
+/* How often the poller looks at kept requests whose caller was interrupted. */
 #define INTERRUPT_CHECK_MS 100
+/* A waiter nobody has asked for this long past its interval stops polling. */
+#define IDLE_MS 5000
 
 struct fs_waiter {
 	struct fs_waiter	*next;		/* protected by wait_lock */
@@ -45,11 +55,13 @@ struct fs_waiter {
 	size_t			 consumed;	/* protected by wait_lock */
 	int			 done;		/* protected by wait_lock */
 	int			 error;		/* negative errno once done with a failure */
-	int			 error_told;	/* the error was returned to the reader */
 	char			 why[160];	/* the progress of the last poll; protected */
-	fuse_req_t		 req;		/* a kept read, or NULL; protected */
-	size_t			 req_size;	/* its size; protected */
+	fuse_req_t		 req;		/* a kept getattr, or NULL; protected */
 	pid_t			 req_pid;	/* its caller's thread; protected */
+	struct stat		 attr;		/* the file's attributes but its size */
+	size_t			 reported;	/* the size last answered; protected */
+	int			 active;	/* polling; protected by wait_lock */
+	uint64_t		 last_seen;	/* a reader's last request; protected */
 };
 
 static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -100,37 +112,43 @@ finish(struct fs_waiter *w, int error, const char *fmt, const char *arg)
 	w->error = error;
 }
 
+/* Answers req with the attributes and size n. */
+static void
+reply_size(struct fs_waiter *w, fuse_req_t req, size_t n)
+{
+	struct stat st = w->attr;
+
+	st.st_size = (off_t)n;
+	st.st_blocks = (st.st_size + 511) / 512;
+	fuse_reply_attr(req, &st, 0.0);
+}
+
 /*
- * Answers the waiter's kept read when there is something to answer:
- * output, the end, or its error. Called with wait_lock held.
+ * Answers the waiter's kept getattr when there is something to answer:
+ * more output, the end, or its error once all output is out. Called with
+ * wait_lock held.
  */
 static void
 deliver(struct fs_waiter *w)
 {
 	fuse_req_t req = w->req;
-	size_t n;
 
 	if (req == NULL)
 		return;
-	if (w->consumed < w->out.len) {
-		n = w->out.len - w->consumed;
-		if (n > w->req_size)
-			n = w->req_size;
+	if (w->out.len > w->reported) {
 		w->req = NULL;
-		fuse_reply_buf(req, w->out.data + w->consumed, n);
-		w->consumed += n;
+		w->reported = w->out.len;
+		reply_size(w, req, w->reported);
 	} else if (w->done) {
 		w->req = NULL;
-		if (w->error != 0 && !w->error_told) {
-			w->error_told = 1;
+		if (w->error != 0)
 			fuse_reply_err(req, -w->error);
-		} else {
-			fuse_reply_buf(req, NULL, 0);
-		}
+		else
+			reply_size(w, req, w->reported);
 	}
 }
 
-/* Answers EINTR to kept reads whose caller has a signal to act on. Lock held. */
+/* Answers EINTR to kept requests whose caller has a signal to act on. Lock held. */
 static void
 check_interrupts(void)
 {
@@ -142,11 +160,12 @@ check_interrupts(void)
 		if (fs_signals_check(w->req_pid) != FS_PENDING_NONE) {
 			fuse_reply_err(w->req, EINTR);
 			w->req = NULL;
+			w->active = 0;	/* until the reader asks again */
 		}
 	}
 }
 
-/* Whether any read is kept. Lock held. */
+/* Whether any request is kept. Lock held. */
 static int
 reads_kept(void)
 {
@@ -251,8 +270,12 @@ collect(struct group **out, uint64_t now, long interval)
 	size_t ng = 0, i, j;
 
 	for (w = waiters; w != NULL; w = w->next) {
-		if (w->done)
+		if (w->done || !w->active)
 			continue;
+		if (w->req == NULL && now > w->last_seen + (uint64_t)interval + IDLE_MS) {
+			w->active = 0;	/* its reader went away */
+			continue;
+		}
 		if (now >= w->deadline) {
 			char secs[32];
 			long ms = wait_ctx->opts.wait_timeout_ms;
@@ -365,7 +388,7 @@ earliest_due(void)
 	uint64_t at;
 
 	for (w = waiters; w != NULL; w = w->next) {
-		if (w->done)
+		if (w->done || !w->active)
 			continue;
 		at = w->due < w->deadline ? w->due : w->deadline;
 		if (t == 0 || at < t)
@@ -437,13 +460,14 @@ fs_wait_stop(void)
 		return;
 	pthread_mutex_lock(&wait_lock);
 	poller_running = 0;
-	/* The daemon is going: every kept read ends with an error now. */
+	/* The daemon is going: every kept request ends with an error now. */
 	for (w = waiters; w != NULL; w = w->next) {
-		if (!w->done) {
+		if (!w->done)
 			finish(w, -EIO, "%s", "failed: ecsfs is stopping");
-			w->error_told = 0;
+		if (w->req != NULL) {
+			fuse_reply_err(w->req, EIO);
+			w->req = NULL;
 		}
-		deliver(w);
 	}
 	pthread_cond_broadcast(&poll_cond);
 	pthread_mutex_unlock(&wait_lock);
@@ -482,31 +506,75 @@ fs_wait_open(struct fs_node *node, struct fs_waiter **out)
 	w->deadline = now + (uint64_t)node->ctx->opts.wait_timeout_ms;
 	w->due = now + GATHER_MS;
 	buf_init(&w->out);
+	w->attr.st_mode = S_IFREG | 0444;
+	w->attr.st_nlink = 1;
+	w->attr.st_uid = node->ctx->uid;
+	w->attr.st_gid = node->ctx->gid;
+	w->attr.st_blksize = 4096;
+	w->attr.st_atime = w->attr.st_mtime = w->attr.st_ctime = node->ctx->mount_time;
 	pthread_mutex_lock(&wait_lock);
 	w->next = waiters;
 	waiters = w;
-	pthread_cond_signal(&poll_cond);
 	pthread_mutex_unlock(&wait_lock);
 	*out = w;
 	return 0;
 }
 
 void
-fs_wait_read(struct fs_waiter *w, fuse_req_t req, size_t size, pid_t caller)
+fs_wait_getattr(struct fs_waiter *w, fuse_req_t req, fuse_ino_t ino, pid_t caller)
 {
+	uint64_t now = (uint64_t)ecs_now_ms();
+
 	pthread_mutex_lock(&wait_lock);
+	w->attr.st_ino = ino;
 	if (w->req != NULL) {
-		/* One read at a time on a wait file. */
+		/* One blocked reader at a time on a wait file. */
 		pthread_mutex_unlock(&wait_lock);
 		fuse_reply_err(req, EBUSY);
 		return;
 	}
+	if (!w->active && !w->done) {
+		if (w->last_seen == 0) {
+			/* The wait's clock starts at its first read. */
+			w->deadline = now + (uint64_t)wait_ctx->opts.wait_timeout_ms;
+			w->due = now + GATHER_MS;
+		}
+		w->active = 1;
+	}
+	w->last_seen = now;
 	w->req = req;
-	w->req_size = size;
 	w->req_pid = caller;
 	deliver(w);
 	if (w->req != NULL)
 		pthread_cond_signal(&poll_cond);
+	pthread_mutex_unlock(&wait_lock);
+}
+
+void
+fs_wait_stat(struct fs_waiter *w, fuse_req_t req, fuse_ino_t ino)
+{
+	size_t n;
+
+	pthread_mutex_lock(&wait_lock);
+	w->attr.st_ino = ino;
+	n = w->reported;
+	pthread_mutex_unlock(&wait_lock);
+	reply_size(w, req, n);
+}
+
+void
+fs_wait_read(struct fs_waiter *w, fuse_req_t req, size_t size, off_t off)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&wait_lock);
+	w->last_seen = (uint64_t)ecs_now_ms();
+	if (off >= 0 && (size_t)off < w->out.len) {
+		n = w->out.len - (size_t)off;
+		if (n > size)
+			n = size;
+	}
+	fuse_reply_buf(req, n > 0 ? w->out.data + off : NULL, n);
 	pthread_mutex_unlock(&wait_lock);
 }
 
@@ -539,7 +607,8 @@ fs_wait_count(void)
 
 	pthread_mutex_lock(&wait_lock);
 	for (w = waiters; w != NULL; w = w->next)
-		n++;
+		if (w->active && !w->done)
+			n++;
 	pthread_mutex_unlock(&wait_lock);
 	return n;
 }

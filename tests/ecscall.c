@@ -5,11 +5,19 @@
  * through the typed API with its pagination and batching. The response
  * is printed as pretty JSON on stdout.
  *
+ * --interrupt-after MS makes the client's interrupt function say "the
+ * caller is going away" once MS ms have passed since the call began, and
+ * --shutdown-after MS calls ecs_client_shutdown() from another thread;
+ * SIGTERM does the same at once (from a thread that waits for it, as the
+ * daemon does). An error that may have been applied says so.
+ *
  * Exit status: 0 success, 1 the call failed, 2 usage, 3 configuration or
  * credentials.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +26,74 @@
 
 #include "ecs/api.h"
 #include "ecs/buf.h"
+#include "ecs/clock.h"
 #include "ecs/client.h"
 #include "ecs/config.h"
 #include "ecs/creds.h"
 #include "ecs/err.h"
+#include "ecs/ops.h"
 
 #define EXIT_CALL	1
 #define EXIT_USAGE	2
 #define EXIT_SETUP	3
+
+/* --interrupt-after: when the caller goes away (monotonic ms), 0: never. */
+static _Atomic int64_t interrupt_at;
+/* --shutdown-after, in ms; 0: not asked. */
+static long shutdown_after_ms;
+
+/* The client the shutdown threads may shut down; NULL once it is freed. */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ecs_client *live_client;	/* protected by live_mu */
+
+/* Shuts the live client down, if there still is one. */
+static void
+shutdown_live(void)
+{
+	pthread_mutex_lock(&live_mu);
+	if (live_client != NULL)
+		ecs_client_shutdown(live_client);
+	pthread_mutex_unlock(&live_mu);
+}
+
+/* The client's interrupt function: the caller goes away at interrupt_at. */
+static int
+interrupted(void)
+{
+	int64_t at = atomic_load(&interrupt_at);
+
+	return at != 0 && ecs_now_ms() >= at;
+}
+
+/* Shuts the client down after shutdown_after_ms. */
+static void *
+shutdown_later(void *arg)
+{
+	struct timespec ts;
+
+	ts.tv_sec = shutdown_after_ms / 1000;
+	ts.tv_nsec = (shutdown_after_ms % 1000) * 1000000L;
+	(void)arg;
+	while (nanosleep(&ts, &ts) == -1)
+		;
+	shutdown_live();
+	return NULL;
+}
+
+/* Waits for SIGTERM (blocked in every thread), then shuts the client down. */
+static void *
+shutdown_on_sigterm(void *arg)
+{
+	sigset_t set;
+	int sig;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	if (sigwait(&set, &sig) == 0)
+		shutdown_live();
+	return NULL;
+}
 
 /* A typed command: fills *out with the JSON to print. */
 struct command {
@@ -195,8 +263,9 @@ usage(void)
 
 	fprintf(stderr, "usage: ecscall [-r region] [-e endpoint] [-p profile] "
 	    "[-t timeout_ms] [-c connect_timeout_ms] [-a max_attempts] "
-	    "[-w max_throttle_wait_ms] [--stats] "
-	    "OP [JSON]\n");
+	    "[-w max_throttle_wait_ms] [-R CATEGORY=BURST:REFILL] [--stats] "
+	    "[--interrupt-after MS] "
+	    "[--shutdown-after MS] OP [JSON]\n");
 	for (cmd = commands; cmd->name != NULL; cmd++)
 		fprintf(stderr, "       ecscall [options] %s %s\n", cmd->name,
 		    cmd->args);
@@ -218,6 +287,25 @@ number(const char *s, const char *what)
 	return v;
 }
 
+/* Parses -R CATEGORY=BURST:REFILL into ov, or exits with the usage. */
+static void
+rate_option(struct ecs_config_overrides *ov, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	int i;
+
+	if (eq != NULL) {
+		*eq = '\0';
+		for (i = 0; i < ECS_CAT_COUNT; i++)
+			if (strcmp(ecs_category_name((enum ecs_category)i), arg) == 0) {
+				ov->rate[i] = eq + 1;
+				return;
+			}
+	}
+	fprintf(stderr, "ecscall: bad rate: want CATEGORY=BURST:REFILL\n");
+	usage();
+}
+
 /* Prints err as one line on stderr. */
 static void
 print_error(const struct ecs_error *err)
@@ -228,6 +316,8 @@ print_error(const struct ecs_error *err)
 	fprintf(stderr, "%s", err->message);
 	if (err->request_id[0] != '\0')
 		fprintf(stderr, " (request id %s)", err->request_id);
+	if (err->maybe_applied)
+		fprintf(stderr, " (may have been applied)");
 	fprintf(stderr, "\n");
 }
 
@@ -257,6 +347,8 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "stats", no_argument, NULL, 'S' },
+		{ "interrupt-after", required_argument, NULL, 'I' },
+		{ "shutdown-after", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -268,13 +360,16 @@ main(int argc, char **argv)
 	const struct command *cmd = NULL;
 	json_t *out = NULL;
 	char *text;
+	long interrupt_after_ms = 0;
+	pthread_t th;
+	sigset_t term;
 	int ch, stats = 0, nargs, rc, status = EXIT_SETUP;
 
 	/* libcurl runs with CURLOPT_NOSIGNAL: a peer that goes away must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&ov, 0, sizeof(ov));
 	memset(&cfg, 0, sizeof(cfg));
-	while ((ch = getopt_long(argc, argv, "+r:e:p:t:c:a:w:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+r:e:p:t:c:a:w:R:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			ov.region = optarg;
@@ -297,8 +392,17 @@ main(int argc, char **argv)
 		case 'w':
 			ov.max_throttle_wait_ms = number(optarg, "max throttle wait");
 			break;
+		case 'R':
+			rate_option(&ov, optarg);
+			break;
 		case 'S':
 			stats = 1;
+			break;
+		case 'I':
+			interrupt_after_ms = number(optarg, "interrupt delay");
+			break;
+		case 'D':
+			shutdown_after_ms = number(optarg, "shutdown delay");
 			break;
 		default:
 			usage();
@@ -334,6 +438,22 @@ main(int argc, char **argv)
 		goto done;
 	}
 
+	/* SIGTERM is taken by a thread of its own, never by a call's thread. */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &term, NULL);
+	pthread_mutex_lock(&live_mu);
+	live_client = client;
+	pthread_mutex_unlock(&live_mu);
+	if (pthread_create(&th, NULL, shutdown_on_sigterm, client) == 0)
+		pthread_detach(th);
+	if (shutdown_after_ms > 0 &&
+	    pthread_create(&th, NULL, shutdown_later, client) == 0)
+		pthread_detach(th);
+	ecs_client_set_interrupt(client, interrupted);
+	if (interrupt_after_ms > 0)
+		atomic_store(&interrupt_at, ecs_now_ms() + interrupt_after_ms);
+
 	if (cmd != NULL)
 		rc = cmd->run(client, argc - 1, argv + 1, &out, &err);
 	else
@@ -357,6 +477,9 @@ main(int argc, char **argv)
 	}
 done:
 	json_decref(out);
+	pthread_mutex_lock(&live_mu);
+	live_client = NULL;
+	pthread_mutex_unlock(&live_mu);
 	ecs_client_free(client);
 	if (creds != NULL)
 		creds_provider_free(creds);

@@ -556,3 +556,212 @@ def test_tls_endpoint_with_ca_bundle(emulator_tls):
     assert r.returncode == 1
     assert r.stderr.startswith("ecscall: unreachable: ")
     assert "certificate" in r.stderr.lower()
+
+
+# -- a caller going away, shutdown, and mutations on the wire ---------------
+
+def wire_faults(emulator, **kw):
+    emulator.admin("POST", "wire_faults", kw)
+
+
+def desired(emulator, cluster, service):
+    return emulator.boto3().describe_services(cluster=cluster,
+        services=[service])["services"][0]["desiredCount"]
+
+
+def update(count):
+    return json.dumps({"cluster": PROD, "service": "web",
+        "desiredCount": count})
+
+
+def test_read_stops_when_its_caller_goes_away(emulator):
+    emulator.faults(latency_ms=4000, actions=["ListClusters"])
+    r = run(emulator, "--interrupt-after", "300", "list-clusters")
+    assert r.returncode == 1
+    assert r.stderr.startswith("ecscall: interrupted: "), r.stderr
+    assert "may have been applied" not in r.stderr
+    assert r.elapsed < 2.5, r.elapsed
+    assert emulator.calls() == {"ListClusters": 1}
+
+
+def test_mutation_on_the_wire_waits_for_its_answer(emulator):
+    # The caller goes away while ECS works on the update: the answer
+    # still comes, once, and the write is reported as it landed.
+    emulator.faults(response_delay_ms=1500, actions=["UpdateService"])
+    emulator.reset_calls()
+    r = run(emulator, "--interrupt-after", "200", "UpdateService", update(4))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["service"]["desiredCount"] == 4
+    assert r.elapsed >= 1.4
+    assert emulator.calls() == {"UpdateService": 1}
+    assert desired(emulator, PROD, "web") == 4
+
+
+def test_mutation_before_the_wire_stops_when_its_caller_goes_away(emulator):
+    # Throttled: the retry waits for a token, and nothing is on the wire
+    # while it does, so the caller going away ends it.
+    emulator.faults(throttle_probability=1.0, actions=["UpdateService"])
+    r = run(emulator, "-a", "5", "-w", "20000", "--interrupt-after", "500",
+        "UpdateService", update(4))
+    assert r.returncode == 1
+    assert r.stderr.startswith("ecscall: interrupted: "), r.stderr
+    assert "may have been applied" not in r.stderr
+    assert r.elapsed < 3.0, r.elapsed
+    assert desired(emulator, PROD, "web") == 2
+
+
+def test_mutation_without_an_answer_is_not_resent(emulator):
+    # Carried out, then the connection drops: a read would be retried,
+    # a mutation must not be (it may have landed, and it did).
+    wire_faults(emulator, drop_after_apply=["UpdateService"])
+    emulator.reset_calls()
+    r = run(emulator, "-a", "5", "UpdateService", update(4))
+    assert r.returncode == 1
+    assert r.stderr.startswith("ecscall: unreachable: "), r.stderr
+    assert r.stderr.rstrip().endswith("(may have been applied)"), r.stderr
+    assert emulator.calls() == {"UpdateService": 1}
+    wire_faults(emulator)
+    assert desired(emulator, PROD, "web") == 4
+
+    wire_faults(emulator, drop_after_apply=["DescribeServices"])
+    emulator.reset_calls()
+    r = run(emulator, "-a", "3", "describe-services", PROD, "web")
+    assert r.returncode == 1
+    assert "may have been applied" not in r.stderr
+    assert emulator.calls()["DescribeServices"] >= 3
+
+
+def test_mutation_timing_out_is_not_resent(emulator):
+    emulator.faults(response_delay_ms=3000, actions=["StopTask"])
+    task = names(ok(emulator, "list-tasks", PROD, "web")["taskArns"])[0]
+    emulator.reset_calls()
+    r = run(emulator, "-t", "1000", "-a", "5", "StopTask",
+        json.dumps({"cluster": PROD, "task": task, "reason": "test"}))
+    assert r.returncode == 1
+    assert r.stderr.startswith("ecscall: timed out: "), r.stderr
+    assert "(may have been applied)" in r.stderr
+    assert r.elapsed < 2.5
+    assert emulator.calls() == {"StopTask": 1}
+
+
+def test_mutation_that_cannot_have_been_sent_is_retried(emulator):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    r = run(emulator, "-e", "http://127.0.0.1:%d" % port, "-t", "2000",
+        "-a", "4", "--stats", "UpdateService", update(4))
+    assert r.returncode == 1
+    assert r.stderr.startswith("ecscall: unreachable: ")
+    assert "may have been applied" not in r.stderr
+    assert stats_of(r.stderr)["attempts"] >= 2
+
+
+@pytest.mark.parametrize("where", ["response", "token", "backoff", "mutation"])
+def test_shutdown_ends_a_call_at_once(emulator, where):
+    args = ["--shutdown-after", "400"]
+    if where == "response":
+        emulator.faults(latency_ms=5000)
+        args += ["-t", "20000", "list-clusters"]
+    elif where == "token":
+        emulator.faults(throttle_probability=1.0)
+        args += ["-a", "5", "-w", "30000", "list-clusters"]
+    elif where == "backoff":
+        emulator.faults(error_5xx_probability=1.0)
+        args += ["-a", "1000", "-t", "30000", "list-clusters"]
+    else:
+        emulator.faults(response_delay_ms=5000, actions=["UpdateService"])
+        args += ["-t", "20000", "UpdateService", update(4)]
+    r = run(emulator, *args)
+    assert r.returncode == 1
+    assert r.stderr.startswith("ecscall: interrupted: "), r.stderr
+    assert "client shut down" in r.stderr
+    assert r.elapsed < 1.6, r.elapsed
+    assert ("(may have been applied)" in r.stderr) == (where == "mutation")
+
+
+def test_sigterm_shuts_the_client_down_within_a_second(emulator):
+    emulator.faults(latency_ms=10000)
+    p = subprocess.Popen([str(ecscall_path()), "-t", "30000", "list-clusters"],
+        env=emulator.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    emulator.wait_for(lambda: emulator.calls().get("ListClusters"), timeout=10)
+    t0 = time.monotonic()
+    p.terminate()
+    out, err = p.communicate(timeout=10)
+    elapsed = time.monotonic() - t0
+    assert p.returncode == 1, err
+    assert err.startswith("ecscall: interrupted: ") and "client shut down" in err
+    # At once (a few ms when idle), not after the 10 s answer; the bound
+    # leaves room for a loaded machine.
+    assert elapsed < 2.0, elapsed
+
+
+def test_echoed_credentials_are_redacted(emulator):
+    token = "IQoJb3JpZ2luX2VjEXAMPLEtokenVALUE0123456789abcdefSESSION"
+    secret = "SessionSecretKey0123456789abcdefghijKLMN"
+    emulator.add_credentials("ASIASESSIONKEY000001", secret,
+        session_token=token)
+    wire_faults(emulator, echo_credentials=True)
+    env = emulator.env(AWS_ACCESS_KEY_ID="ASIASESSIONKEY000001",
+        AWS_SECRET_ACCESS_KEY=secret, AWS_SESSION_TOKEN=token)
+    r = run(emulator, "list-clusters", env=env, secrets=(token, secret,
+        token.upper(), token.lower(), secret.lower(), secret.upper(),
+        token[:24], secret[:24]))
+    assert r.returncode == 1
+    assert "IncompleteSignatureException" in r.stderr
+    assert "X-AMZ-SECURITY-TOKEN:<redacted>" in r.stderr
+    assert "token <redacted> (<redacted>)" in r.stderr
+    assert "signed with <redacted> (<redacted>)" in r.stderr
+
+    # What the echo looks like without a session token.
+    r = run(emulator, "list-clusters", secrets=(SECRET_KEY.lower(),))
+    assert r.returncode == 1
+    assert "signed with <redacted> (<redacted>)" in r.stderr
+
+
+def test_interrupted_token_wait_gives_the_token_back(emulator):
+    # Eleven services are two DescribeServices calls; at one token per 2 s
+    # the second waits for its token, and its caller goes away meanwhile:
+    # the token it was promised goes back to the pacer, unused.
+    r = run(emulator, "-R", "service_read=1:0.5", "--interrupt-after", "500",
+        "--stats", "describe-services", PROD, *["s%d" % i for i in range(11)])
+    assert r.returncode == 1
+    assert r.stderr.startswith("ecscall: interrupted: "), r.stderr
+    assert r.elapsed < 2.0
+    st = stats_of(r.stderr)
+    assert st["category.service_read.requests"] == 1
+    assert st["category.service_read.waits"] == 1
+    assert st["category.service_read.queued"] == 0
+    assert emulator.calls() == {"DescribeServices": 1}
+
+
+def test_mutation_whose_connect_timed_out_is_retried(emulator):
+    # A listener whose backlog is full: SYNs go unanswered, so connecting
+    # times out and nothing can have been sent; such a mutation is retried.
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    port = full.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):
+            s = socket.socket()
+            s.setblocking(False)
+            try:
+                s.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fillers.append(s)
+        time.sleep(0.2)
+        r = run(emulator, "-e", "http://127.0.0.1:%d" % port, "-c", "300",
+            "-t", "5000", "-a", "3", "--stats", "UpdateService", update(4))
+        assert r.returncode == 1
+        assert r.stderr.startswith("ecscall: timed out: "), r.stderr
+        assert "Failed to connect" in r.stderr
+        assert "may have been applied" not in r.stderr
+        assert stats_of(r.stderr)["attempts"] == 3
+    finally:
+        for s in fillers:
+            s.close()
+        full.close()

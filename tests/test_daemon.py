@@ -254,3 +254,90 @@ def test_relative_paths_keep_working_after_mounting(tmp_path, emulator_tls):
     finally:
         m.stop()
     assert len((work / "runs").read_text().split()) >= 2
+
+
+def pids_of(argv0_suffix, arg):
+    """Pids whose command is a program ending in argv0_suffix with arg among its arguments."""
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].decode(errors="replace").endswith(argv0_suffix) and \
+                arg.encode() in argv:
+            found.append(int(d))
+    return found
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_quickstart_stop_from_inside_the_mount_names_what_holds_it(tmp_path):
+    """`quickstart.sh stop` from a shell whose working directory is in the
+    mount does not detach the mount behind that shell's back (leaving the
+    daemon running): it names the processes holding it and how to release
+    it, and the demo keeps working until they let go."""
+    demo = tmp_path / "demo"
+    mnt = demo / "mnt"
+    script = os.path.join(os.path.dirname(__file__), "..", "examples", "quickstart.sh")
+    script = os.path.realpath(script)
+    env = dict(os.environ, ECSFS_DEMO_DIR=str(demo), ECSFS_BUILD_DIR=str(binary().parents[1]))
+    holder = None
+    r = subprocess.run(["bash", script], env=env, capture_output=True, text=True, timeout=300,
+                       cwd=tmp_path)
+    try:
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert is_mounted(mnt)
+        daemons = pids_of("ecsfs", str(mnt))
+        assert len(daemons) == 1, daemons
+        emulator_pid = int((demo / "ecsim.pid").read_text())
+        # A process with a file of the mount open, and a shell inside it.
+        holder = subprocess.Popen(["sleep", "300"], stdin=open(mnt / ".ecsfs" / "version"),
+                                  cwd=tmp_path)
+        r = subprocess.run(["bash", "-c", 'echo "shell=$$"; cd "$1/production-cluster" && '
+                            'bash "$2" stop; echo "status=$?"', "sh", str(mnt), script],
+                           env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        shell = re.search(r"shell=(\d+)", r.stdout).group(1)
+        assert "status=1" in r.stdout, r.stdout + r.stderr
+        err = r.stderr
+        assert "cannot unmount %s" % mnt in err, err
+        assert re.search(r"pid %s bash .*cwd \(%s/production-cluster\)" % (shell, mnt), err), err
+        assert re.search(r"pid %d sleep 300 .*fd 0 \(%s/.ecsfs/version\)" % (holder.pid, mnt),
+                         err), err
+        assert "cd out of %s" % mnt in err and "quickstart.sh stop" in err, err
+        # Nothing was pulled away: the demo still works.
+        assert is_mounted(mnt) and alive(daemons[0]) and alive(emulator_pid)
+        assert (mnt / "production-cluster" / "services" / "api" / "desired_count").read_text() \
+            == "3\n"
+        holder.kill()
+        holder.wait()
+        r = subprocess.run(["bash", script, "stop"], env=env, capture_output=True, text=True,
+                           timeout=120, cwd=tmp_path)
+        assert r.returncode == 0 and "ecsfs demo stopped" in r.stdout, r.stdout + r.stderr
+        assert not is_mounted(mnt)
+        deadline = time.monotonic() + 15
+        while (alive(daemons[0]) or alive(emulator_pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(daemons[0]), "ecsfs still running after stop"
+        assert not alive(emulator_pid), "the emulator still running after stop"
+    finally:
+        if holder is not None and holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        if is_mounted(mnt):
+            subprocess.run(["fusermount3", "-u", "-z", str(mnt)], capture_output=True)
+        pid_file = demo / "ecsim.pid"
+        if pid_file.exists():
+            try:
+                os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            except (ProcessLookupError, ValueError):
+                pass

@@ -420,6 +420,46 @@ def test_validate_refuses(harness, emulator, inputs, message):
     assert ex.stages["EXECUTE"] == "Skipped"
 
 
+COULD_NOT_CHECK = {
+    # pipeline, the step that checks, its inputs, what it checks, the calls that look
+    "lifecycle": (LIFECYCLE, ("VALIDATE", "validate"),
+                  {"action": "scale_up", "dry_run": "true", "cluster_name": PROD,
+                   "service_names": "api"},
+                  "service api in cluster %s" % PROD, ["ListServices", "DescribeServices"]),
+    "scale": (SCALE, ("SCALE", "scale"),
+              {"cluster_name": DEV, "service_names": "web", "desired_count": "2",
+               "dry_run": "true"},
+              "service web in cluster %s" % DEV, ["ListServices", "DescribeServices"]),
+    "list": (LIST, ("LIST", "list"), {"resource_type": "services", "cluster_name": PROD},
+             "cluster %s in us-east-1" % PROD, ["ListClusters", "DescribeClusters"]),
+}
+
+
+@pytest.mark.parametrize("fault", ["denied", "unreachable"])
+@pytest.mark.parametrize("case", sorted(COULD_NOT_CHECK))
+def test_an_existence_check_that_could_not_be_made_says_so(harness, emulator, case, fault):
+    """A check that fails for another reason than ENOENT (the policy refuses
+    the call, the endpoint does not answer) says it could not check, with the
+    error, instead of calling the resource missing."""
+    path, (stage, step), inputs, what, actions = COULD_NOT_CHECK[case]
+    if fault == "denied":
+        emulator.faults(deny_actions=actions)
+        error = "Permission denied"
+    else:
+        emulator.faults(drop_probability=1.0, actions=actions)
+        error = "Input/output error"
+    emulator.reset_calls()
+    ex = harness(path, delegate_env={"ECSFS_MOUNT_OPTIONS": "max_attempts=2,timeout=10"},
+                 **inputs)
+    assert ex.status == "Failed"
+    s = ex.step(stage, step)
+    assert s.status == "Failed" and s.outputs == {}, ex.report()
+    assert "%s: cannot check %s: %s" % (stage, what, error) in s.stderr, ex.report()
+    assert "no " + what not in s.stderr
+    assert any(emulator.calls().get(a) for a in actions), emulator.calls()
+    assert mutating_calls(emulator) == {}
+
+
 def test_a_refused_call_fails_execute_and_the_mount_is_released(harness, emulator):
     emulator.faults(deny_actions=["UpdateService"])
     emulator.reset_calls()
@@ -517,6 +557,24 @@ def test_scale_services_pipeline(harness, emulator, count, expect, dry_run):
     for s in ("api", "web"):
         st = emulator.state(DEV)["services"][s]
         assert st["desired"] == expect and st["running"] == expect
+
+
+def test_scale_services_pipeline_with_a_slow_endpoint(harness, emulator):
+    """Every call 300 ms slow, as through a distant VPC endpoint, while the
+    steps' shells start and reap children (command substitutions, pipes):
+    the run succeeds, each service is scaled by exactly one UpdateService."""
+    emulator.faults(latency_ms=300)
+    emulator.reset_calls()
+    ex = harness(SCALE, cluster_name=DEV, service_names="api,web", desired_count="3",
+                 dry_run="false")
+    assert ex.status == "Success", ex.report()
+    assert ex.output("SCALE", "scale", "SUCCESS_COUNT") == "2"
+    assert ex.output("VERIFY", "verify", "STABLE_COUNT") == "2"
+    assert mutating_calls(emulator) == {"UpdateService": 2}, emulator.calls()
+    emulator.faults()
+    for s in ("api", "web"):
+        st = emulator.state(DEV)["services"][s]
+        assert st["desired"] == 3 and st["running"] == 3, st
 
 
 def test_scale_services_refuses_a_bad_count(harness, emulator):

@@ -15,6 +15,7 @@ from helpers.mount import Mount
 from helpers.stats import stats
 
 SERVICE_READ = ("ListServices", "DescribeServices")
+PROD_CLUSTER = "production-cluster"
 CATEGORIES = ("cluster_read", "service_read", "service_modify", "resource_read",
               "resource_modify")
 
@@ -167,11 +168,23 @@ def test_eagain_after_max_throttle_wait(emulator, mount_factory):
     assert st["category.cluster_read.rate_cuts"] >= 3
     assert st["category.cluster_read.rate"] < 20
 
-    # Once ECS answers again, so does the mount, without a remount.
+    # Once ECS answers again, so does the mount, without a remount. The
+    # category was throttled for longer than the bound, so reads fail at
+    # once until a probe (one per period of the cut rate, 2 s at 0.5/s)
+    # finds ECS answering again.
     emulator.faults()
     t0 = time.monotonic()
-    assert m.read("production-cluster", "services", "api", "desired_count") == "3\n"
-    assert time.monotonic() - t0 < bound
+
+    def read_ok():
+        try:
+            return m.read("production-cluster", "services", "api",
+                          "desired_count")
+        except BlockingIOError:
+            return None
+
+    assert emulator.wait_for(read_ok, timeout=bound + 3.0, interval=0.1,
+                             what="a read after ECS recovered") == "3\n"
+    assert time.monotonic() - t0 < bound + 3.0
 
 
 @pytest.mark.parametrize("value", ["abc", "100", "0:20", "100:0", "100:-1", "1.5:20",
@@ -210,3 +223,51 @@ def test_rates_and_figures_per_category(emulator, mount_factory):
     assert st["category.service_read.waits"] >= 2
     assert st["category.service_read.wait_ms"] >= 250
     assert st["category.service_read.max_wait_ms"] <= 1000 / 3.5 + 10
+
+
+def test_sustained_throttling_bounds_what_a_writer_sees(emulator, mount_factory):
+    # One `echo N > desired_count` is several calls (lookups, the update),
+    # and used to wait up to max_throttle_wait for each of them, again and
+    # again. Now, once a category has been throttled without a break for
+    # max_throttle_wait, its calls fail at once (EAGAIN) until ECS takes
+    # one of them again.
+    bound = 5.0
+    f = "production-cluster/services/web/desired_count"
+    m = mount_factory(options={"max_throttle_wait": bound})
+    assert m.read(f) == "2\n"
+    emulator.faults(throttle_probability=1.0)
+
+    t0 = time.monotonic()
+    r = m.sh("echo 4 > %s" % f, check=False)
+    first = time.monotonic() - t0
+    assert r.returncode != 0
+    assert "Resource temporarily unavailable" in r.stderr, r.stderr
+    # Five categories could each take the bound once; in practice fewer.
+    assert first <= 5 * bound + 3.0, first
+
+    # Throttled for longer than the bound: every write fails at once.
+    time.sleep(max(0.0, t0 + bound + 0.5 - time.monotonic()))
+    for _ in range(3):
+        t1 = time.monotonic()
+        r = m.sh("echo 4 > %s" % f, check=False)
+        took = time.monotonic() - t1
+        assert r.returncode != 0
+        assert "Resource temporarily unavailable" in r.stderr, r.stderr
+        assert took < bound * 0.3, took
+    st = stats(m)
+    assert st["errors.busy"] >= 4
+    assert st["category.service_modify.busy"] >= 3
+    assert emulator.state(PROD_CLUSTER)["services"]["web"]["desired"] == 2
+
+    # ECS recovers: a probe notices, and the write goes through, once.
+    emulator.faults()
+    emulator.reset_calls()
+
+    def write_ok():
+        return m.sh("echo 4 > %s" % f, check=False).returncode == 0
+
+    emulator.wait_for(write_ok, timeout=bound + 5.0, interval=0.2,
+                      what="a write after ECS recovered")
+    assert m.read(f) == "4\n"
+    updates = log_of(emulator, ("UpdateService",))
+    assert len([e for e in updates if e["status"] == 200]) == 1

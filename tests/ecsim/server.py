@@ -4,7 +4,8 @@ API requests are POST / with X-Amz-Target, signed with SigV4.  Each one that
 names a target is counted, then goes through, in order: injected latency,
 dropped connection, signature check, IAM denial, throttling (probability,
 then the token buckets), injected server error, the model check, and the
-operation itself.
+operation itself; the wire faults (wire.py) echo credentials before the
+signature check and drop the answer of an operation carried out.
 
 Error bodies follow AWS's JSON protocol.  Errors ECS models (ClusterNotFound-
 Exception, InvalidParameterException, ...) carry the plain code in __type, as
@@ -36,6 +37,7 @@ The admin API lives under /_ecsim/ and is unsigned JSON:
                      desiredStatus, service, instance...), instances
                      (status, running, pending...); without a cluster, all
   POST options       {"namespaced_errors": bool}
+  POST wire_faults   replace the wire faults (see wire.py); GET shows them
   GET  health        {"ok": true, "port": N, "tls": bool}
 """
 
@@ -53,6 +55,7 @@ from urllib.parse import parse_qs, urlsplit
 import auth
 import ops
 import seed
+import wire
 from model import ApiError, CORAL, CORAL_AVAILABILITY
 
 LOG_KEPT = 100000
@@ -118,6 +121,7 @@ class Server(ThreadingHTTPServer):
         self.ssl_ctx = ssl_ctx
         self.stats = Stats()
         self.namespaced_errors = False
+        self.wire = wire.WireFaults()
         super().__init__(address, Handler)
 
     def handle_error(self, request, client_address):
@@ -236,6 +240,11 @@ class Handler(BaseHTTPRequestHandler):
             srv.stats.record(action, 0, "ConnectionDropped")
             self.close_connection = True
             return
+        echoed = srv.wire.echo(self.headers, srv.creds)
+        if echoed is not None:
+            srv.stats.record(action, echoed.status, echoed.code)
+            self._send_error(rid, echoed)
+            return
         try:
             result = self._call(action, body)
         except ApiError as e:
@@ -248,6 +257,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send_error(rid, ApiError("InternalFailure",
                 "The request processing has failed because of an unknown "
                 "error, exception or failure.", 500, namespace=CORAL))
+            return
+        if srv.wire.drop_after_apply(action):
+            srv.stats.record(action, 0, "ConnectionDroppedAfterApply")
+            self.close_connection = True
             return
         srv.stats.record(action, 200, None)
         delay = srv.faults.response_delay(action)
@@ -376,6 +389,14 @@ def _options(srv, data, query):
     return {"namespaced_errors": srv.namespaced_errors}
 
 
+def _set_wire_faults(srv, data, query):
+    return srv.wire.configure(data)
+
+
+def _get_wire_faults(srv, data, query):
+    return srv.wire.describe()
+
+
 def _health(srv, data, query):
     return {"ok": True, "port": srv.server_address[1],
         "tls": srv.ssl_ctx is not None}
@@ -394,4 +415,6 @@ ADMIN = {
     ("GET", "state"): _state,
     ("POST", "options"): _options,
     ("GET", "health"): _health,
+    ("POST", "wire_faults"): _set_wire_faults,
+    ("GET", "wire_faults"): _get_wire_faults,
 }

@@ -21,6 +21,7 @@
 #include "ecs/config.h"
 #include "ecs/creds.h"
 #include "ecs/creds_process.h"
+#include "ecs/log.h"
 #include "tests/unit/creds_util.h"
 
 /* Redirects stderr into a file; returns the saved descriptor. */
@@ -514,6 +515,208 @@ test_container(void)
 	CHECK_INT(err.code, ECS_E_CREDS);
 }
 
+/* An ISO 8601 UTC time secs from now, in buf. */
+static const char *
+iso_in_secs(long secs, char *buf, size_t n)
+{
+	time_t t = time(NULL) + secs;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+/* The monotonic clock in ms. */
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writes a credential_process script that runs body after counting its runs in $n. */
+static void
+write_counting_script(const char *body)
+{
+	char text[4096], config[512];
+
+	snprintf(text, sizeof(text), "#!/bin/sh\n"
+	    "echo run >> '%s'\n"
+	    "n=$(wc -l < '%s' | tr -d ' ')\n"
+	    "%s\n", runspath, runspath, body);
+	aws_write_file(scriptpath, text, 0700);
+	snprintf(config, sizeof(config), "[default]\ncredential_process = %s\n",
+	    scriptpath);
+	setup(config, NULL);
+}
+
+/* A reader that waits for another thread's reload. */
+struct waiter {
+	struct creds_provider	*p;
+	atomic_int		 stop;		/* its caller goes away */
+	long long		 stop_at;	/* or at this monotonic ms (0: never) */
+	int			 rc;
+	long long		 took_ms;
+	struct ecs_error	 err;
+};
+
+static int
+waiter_stop(void *arg)
+{
+	struct waiter *w = arg;
+
+	return atomic_load(&w->stop) || (w->stop_at != 0 && mono_ms() >= w->stop_at);
+}
+
+static void *
+reload_main(void *arg)
+{
+	struct waiter *w = arg;
+	struct creds c;
+	long long t0 = mono_ms();
+
+	ecs_error_clear(&w->err);
+	w->rc = creds_get(w->p, &c, &w->err);
+	w->took_ms = mono_ms() - t0;
+	return NULL;
+}
+
+static void *
+waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	struct creds c;
+	long long t0 = mono_ms();
+
+	ecs_error_clear(&w->err);
+	w->rc = creds_get_stop(w->p, &c, waiter_stop, w, &w->err);
+	w->took_ms = mono_ms() - t0;
+	return NULL;
+}
+
+/*
+ * While one thread reloads slowly, readers that wait for it go as soon as
+ * their caller goes away: within a slice of asking (100 ms), or at once
+ * after creds_wake(); the reload itself goes on and succeeds.
+ */
+static void
+test_waiters_released(void)
+{
+	struct creds_provider *p;
+	struct waiter reloader, w1, w2;
+	pthread_t t0, t1, t2;
+	struct ecs_error err;
+	long long t;
+
+	write_counting_script("[ \"$n\" -gt 1 ] && sleep 3\n"
+	    "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIDSLOW\", "
+	    "\"SecretAccessKey\": \"" SECRET_MARK "slow\"}'");
+	p = provider(NULL, &err);
+	CHECK(p != NULL);
+	if (p == NULL)
+		return;
+	memset(&reloader, 0, sizeof(reloader));
+	memset(&w1, 0, sizeof(w1));
+	memset(&w2, 0, sizeof(w2));
+	reloader.p = w1.p = w2.p = p;
+	creds_invalidate(p);
+	pthread_create(&t0, NULL, reload_main, &reloader);
+	/* The reload has begun once the script has run a second time. */
+	t = mono_ms();
+	while (access(runspath, F_OK) == 0 && mono_ms() - t < 2000) {
+		FILE *f = fopen(runspath, "r");
+		int lines = 0, ch;
+
+		if (f != NULL) {
+			while ((ch = fgetc(f)) != EOF)
+				lines += ch == '\n';
+			fclose(f);
+		}
+		if (lines >= 2)
+			break;
+		usleep(10000);
+	}
+	w1.stop_at = mono_ms() + 200;
+	pthread_create(&t1, NULL, waiter_main, &w1);
+	pthread_create(&t2, NULL, waiter_main, &w2);
+	pthread_join(t1, NULL);
+	CHECK_INT(w1.rc, -1);
+	CHECK_INT(w1.err.code, ECS_E_INTERRUPTED);
+	CHECK(strstr(w1.err.message, "interrupted while waiting") != NULL);
+	CHECK(w1.took_ms >= 150 && w1.took_ms < 1500);
+	/* w2 waits on; a wake with its stop set releases it at once. */
+	usleep(50000);
+	atomic_store(&w2.stop, 1);
+	t = mono_ms();
+	creds_wake(p);
+	pthread_join(t2, NULL);
+	CHECK(mono_ms() - t < 500);
+	CHECK_INT(w2.err.code, ECS_E_INTERRUPTED);
+	/* The reload was not disturbed. */
+	pthread_join(t0, NULL);
+	CHECK_INT(reloader.rc, 0);
+	CHECK(reloader.took_ms >= 2500);
+	creds_provider_free(p);
+}
+
+/* The lines given to the log hook. */
+static char logged[2048];
+static int nlogged;
+
+static void
+log_hook(enum ecs_log_level level, const char *line)
+{
+	size_t len = strlen(logged);
+
+	nlogged++;
+	snprintf(logged + len, sizeof(logged) - len, "%s%s\n",
+	    level == ECS_LOG_WARN ? "W " : "? ", line);
+}
+
+/*
+ * A reload that fails while the old credentials still sign is a warning
+ * through the log hook, scrubbed of the secrets and any security token the
+ * source printed.
+ */
+static void
+test_reload_warning(void)
+{
+	struct creds_provider *p;
+	struct ecs_error err;
+	struct creds c;
+	char body[1024], when[32];
+
+	snprintf(body, sizeof(body), "if [ \"$n\" -gt 1 ]; then echo "
+	    "'broken: X-Amz-Security-Token: tok" SECRET_MARK "x, old token "
+	    "oldtok" SECRET_MARK " secret OLDSECRET" SECRET_MARK "' >&2; exit 1; fi\n"
+	    "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIDOLD\", "
+	    "\"SecretAccessKey\": \"oldsecret" SECRET_MARK "\", "
+	    "\"SessionToken\": \"oldtok" SECRET_MARK "\", "
+	    "\"Expiration\": \"%s\"}'", iso_in_secs(120, when, sizeof(when)));
+	write_counting_script(body);
+	logged[0] = '\0';
+	nlogged = 0;
+	ecs_log_set(log_hook);
+	p = provider(NULL, &err);
+	CHECK(p != NULL);
+	if (p != NULL) {
+		/* Expiring within 5 minutes: reloaded, which fails; the old ones serve. */
+		CHECK_INT(creds_get(p, &c, &err), 0);
+		CHECK_STR(c.access_key, "AKIDOLD");
+		CHECK_INT(nlogged, 1);
+		CHECK(strncmp(logged, "W creds_get_stop: reloading credentials "
+		    "failed: ", 47) == 0);
+		CHECK(strstr(logged, "broken: X-Amz-Security-Token: <redacted>") != NULL);
+		CHECK(strstr(logged, "old token <redacted> secret <redacted>") != NULL);
+		CHECK(strstr(logged, SECRET_MARK) == NULL);
+		creds_provider_free(p);
+	}
+	ecs_log_set(NULL);
+}
+
 int
 main(void)
 {
@@ -525,6 +728,8 @@ main(void)
 	test_nothing_found();
 	test_permissions();
 	test_container();
+	test_waiters_released();
+	test_reload_warning();
 	creds_test_end();
 	return check_done();
 }

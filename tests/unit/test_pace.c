@@ -31,11 +31,21 @@ fake_clock(void *arg)
 	return atomic_load(&fake_now);
 }
 
-static void
+/* When nonzero, a sleep stops after this many microseconds, as cut short. */
+static _Atomic uint64_t fake_cut_after;
+
+static int
 fake_sleep(void *arg, uint64_t us)
 {
+	uint64_t cut = atomic_load(&fake_cut_after);
+
 	(void)arg;
+	if (cut != 0 && cut < us) {
+		atomic_fetch_add(&fake_now, cut);
+		return 1;
+	}
 	atomic_fetch_add(&fake_now, us);
+	return 0;
 }
 
 /* A pacer on the fake clock with one paced category: service_read. */
@@ -58,6 +68,24 @@ static struct pace *
 fake_pacer(double burst, double refill)
 {
 	return fake_pacer_slack(burst, refill, 0);
+}
+
+/* A fake-clock pacer that refuses after busy_after_us of throttling. */
+static struct pace *
+fake_pacer_busy(double burst, double refill, uint64_t busy_after_us)
+{
+	struct pace_config pc;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.rate[ECS_CAT_SERVICE_READ].burst = burst;
+	pc.rate[ECS_CAT_SERVICE_READ].refill = refill;
+	pc.rate[ECS_CAT_SERVICE_MODIFY].burst = burst;
+	pc.rate[ECS_CAT_SERVICE_MODIFY].refill = refill;
+	pc.busy_after_us = busy_after_us;
+	pc.now_us = fake_clock;
+	pc.sleep_us = fake_sleep;
+	atomic_store(&fake_now, 1000 * SEC);
+	return pace_new(&pc);
 }
 
 static int
@@ -553,9 +581,138 @@ test_threads(void)
 	pace_free(p);
 }
 
+/* A token with which nothing was sent goes back; so does a cut-short wait's. */
+static void
+test_refund(void)
+{
+	struct pace *p = fake_pacer(3, 10);
+	struct pace_ticket t, t2;
+	uint64_t now, wait;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t, &wait),
+		    PACE_OK);
+	CHECK(near(pace_tokens_now(p, ECS_CAT_SERVICE_READ), 0, 1e-9));
+	pace_refund(p, &t);
+	CHECK(near(pace_tokens_now(p, ECS_CAT_SERVICE_READ), 1, 1e-9));
+	/* The refunded token goes to the next request without a wait. */
+	now = atomic_load(&fake_now);
+	CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, now, &t, &wait), PACE_OK);
+	CHECK_INT(t.waited_us, 0);
+
+	/* A wait of 100 ms cut short after 30 ms: stopped, the token is back. */
+	atomic_store(&fake_cut_after, 30 * MS);
+	now = atomic_load(&fake_now);
+	CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t, &wait),
+	    PACE_STOPPED);
+	atomic_store(&fake_cut_after, 0);
+	CHECK_INT(atomic_load(&fake_now), now + 30 * MS);
+	/* 0.3 tokens earned meanwhile, none spent: the next is 70 ms away. */
+	CHECK(near(pace_tokens_now(p, ECS_CAT_SERVICE_READ), 0.3, 1e-6));
+	CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t2, &wait),
+	    PACE_OK);
+	CHECK_INT(t2.waited_us, 70 * MS);
+	/* Never more than the burst. */
+	atomic_fetch_add(&fake_now, 60 * SEC);
+	pace_refund(p, &t2);
+	CHECK(near(pace_tokens_now(p, ECS_CAT_SERVICE_READ), 3, 1e-9));
+	/* An unpaced category has nothing to give back. */
+	t.cat = ECS_CAT_OTHER;
+	pace_refund(p, &t);
+	pace_free(p);
+}
+
+/*
+ * Throttled for busy_after without a success: requests are refused at
+ * once, but for one probe per period of the current rate; a success
+ * opens the category again. Other categories are not affected.
+ */
+static void
+test_refusing(void)
+{
+	struct pace *p = fake_pacer_busy(10, 20, 10 * SEC);
+	struct pace_ticket t;
+	uint64_t start, wait, probe_at;
+	double rate;
+	int i, refused = 0, probes = 0;
+
+	start = atomic_load(&fake_now);
+	CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t, &wait),
+	    PACE_OK);
+	pace_feedback(p, &t, 1);
+	/* Throttled, but not yet for 10 s: requests wait their turn. */
+	while (atomic_load(&fake_now) < start + 10 * SEC - 100 * MS) {
+		CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t,
+		    &wait), PACE_OK);
+		pace_feedback(p, &t, 1);
+	}
+	atomic_store(&fake_now, start + 10 * SEC);
+	rate = pace_rate_now(p, ECS_CAT_SERVICE_READ);
+	CHECK(near(rate, 0.5, 1e-9));
+	/* The first request after 10 s is the probe; it may wait for its token. */
+	CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t, &wait),
+	    PACE_OK);
+	probe_at = atomic_load(&fake_now) - t.waited_us;
+	pace_feedback(p, &t, 1);
+	/* The ones after it fail at once, saying for how long it has been so. */
+	wait = 0;
+	CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t, &wait),
+	    PACE_REFUSING);
+	CHECK(wait >= 10 * SEC);
+	/* Over the next minute: one probe per 2 s (the rate is 0.5/s), every
+	 * other request refused without sleeping. */
+	while (atomic_load(&fake_now) < probe_at + 60 * SEC) {
+		uint64_t before = atomic_load(&fake_now);
+		int rc = pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t, &wait);
+
+		if (rc == PACE_REFUSING) {
+			refused++;
+			CHECK_INT(atomic_load(&fake_now), before);
+			atomic_fetch_add(&fake_now, 100 * MS);
+		} else {
+			CHECK_INT(rc, PACE_OK);
+			probes++;
+			pace_feedback(p, &t, 1);
+		}
+	}
+	CHECK(probes >= 25 && probes <= 31);
+	CHECK(refused > 400);
+	/* Another category goes on as usual. */
+	CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_MODIFY, UINT64_MAX, &t, &wait),
+	    PACE_OK);
+	/* A probe that gets through opens the category again. */
+	atomic_fetch_add(&fake_now, 3 * SEC);
+	CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t, &wait),
+	    PACE_OK);
+	pace_feedback(p, &t, 0);
+	for (i = 0; i < 5; i++)
+		CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t,
+		    &wait), PACE_OK);
+	/* A new throttle starts a new count: 10 s more before refusing. */
+	pace_feedback(p, &t, 1);
+	atomic_fetch_add(&fake_now, 9 * SEC);
+	CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t, &wait),
+	    PACE_OK);
+	pace_free(p);
+
+	/* busy_after 0: never refuses. */
+	p = fake_pacer_busy(10, 20, 0);
+	CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t, &wait),
+	    PACE_OK);
+	pace_feedback(p, &t, 1);
+	atomic_fetch_add(&fake_now, 3600 * SEC);
+	for (i = 0; i < 10; i++)
+		CHECK_INT(pace_acquire(p, ECS_CAT_SERVICE_READ, UINT64_MAX, &t,
+		    &wait), PACE_OK);
+	pace_free(p);
+}
+
 int
 main(void)
 {
+	test_refund();
+	test_refusing();
 	test_parse();
 	test_burst_then_refill();
 	test_wait_bound();
