@@ -65,7 +65,8 @@ def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     supp = HERE / "suppressions.txt"
     tsan = os.environ.get("TSAN_OPTIONS", "")
-    tsan = ("halt_on_error=0 second_deadlock_stack=1 suppressions=%s %s"
+    tsan = ("halt_on_error=0 second_deadlock_stack=1 print_suppressions=1 "
+            "suppressions=%s %s"
             % (supp, tsan)).strip()
     with tempfile.TemporaryDirectory(prefix="ecsfs-tsan-") as tmp:
         emu = Emulator(tmp, time_scale=50.0).start()
@@ -87,7 +88,8 @@ def main():
             emu.stop()
         took = time.monotonic() - started
         log = m.log()
-        if failure is None and "ThreadSanitizer" in log:
+        if failure is None and ("WARNING: ThreadSanitizer" in log or
+                                "ThreadSanitizer: reported" in log):
             failure = "ThreadSanitizer output from ecsfs:\n" + log
         # The burst must have reached the API, or it tested nothing.
         ops = {op: log.count("op=%s " % op) for op in
@@ -97,6 +99,12 @@ def main():
         if failure is not None:
             sys.stderr.write("tsan smoke: FAILED: %s\n" % failure)
             return 1
+        # What the suppressions hid, so that a stale one shows.
+        matched = [l.strip() for l in log.splitlines()
+                   if "Matched" in l or l.strip().split(" ")[-1].startswith(
+                       ("race:", "race_top:", "called_from_lib:"))]
+        for l in matched:
+            print("tsan smoke: " + l)
         print("tsan smoke: %d rounds in %.0f s, %d UpdateService and %d "
               "UpdateContainerInstancesState writes, no reports"
               % (rounds, took, ops["UpdateService"], ops["UpdateContainerInstancesState"]))
