@@ -114,6 +114,25 @@ ecs_code_from_aws(const char *aws_code, long http_status)
 }
 
 /*
+ * Copies up to size - 1 bytes of text into dst as one printable line:
+ * control characters become spaces, so that a body cannot break a log line.
+ */
+static void
+copy_line(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n + 1 < size; i++) {
+		unsigned char ch = (unsigned char)src[i];
+
+		dst[n++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
+	}
+	while (n > 0 && dst[n - 1] == ' ')
+		n--;
+	dst[n] = '\0';
+}
+
+/*
  * Copies an AWS error code into dst, dropping a "namespace#" prefix and a
  * ":http://..." suffix (the x-amzn-ErrorType form) and surrounding blanks.
  */
@@ -136,29 +155,8 @@ copy_aws_code(char *dst, size_t size, const char *src)
 	while (end > src && isspace((unsigned char)end[-1]))
 		end--;
 	len = (size_t)(end - src);
-	if (len >= size)
-		len = size - 1;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
-/*
- * Copies up to size - 1 bytes of text into dst as one printable line:
- * control characters become spaces, so that a body cannot break a log line.
- */
-static void
-copy_line(char *dst, size_t size, const char *src, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len && n + 1 < size; i++) {
-		unsigned char ch = (unsigned char)src[i];
-
-		dst[n++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
-	}
-	while (n > 0 && dst[n - 1] == ' ')
-		n--;
-	dst[n] = '\0';
+	/* No control character reaches a log line or the journal. */
+	copy_line(dst, size, src, len);
 }
 
 /*

@@ -331,7 +331,8 @@ fs_ino_paths_under(const char *prefix)
 	out = xcalloc(cap, sizeof(*out));
 	for (i = 0; i < NBUCKETS; i++)
 		for (e = by_path[i]; e != NULL; e = e->next_path)
-			if (m + 1 < cap && strncmp(e->path, prefix, len) == 0)
+			if (m + 1 < cap && e->snap != NULL &&
+			    strncmp(e->path, prefix, len) == 0)
 				out[m++] = xstrdup(e->path);
 	pthread_mutex_unlock(&ino_lock);
 	out[m] = NULL;

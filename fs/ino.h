@@ -51,7 +51,7 @@ void *fs_ino_priv(uint64_t ino);
 /* The current inode of path when the kernel knows it, else 0. */
 uint64_t fs_ino_find(const char *path);
 /*
- * The paths of the current inodes whose path starts with prefix, as a new
+ * The paths of the current file inodes whose path starts with prefix, as a new
  * NULL-terminated array the caller frees (each string and the array).
  */
 char **fs_ino_paths_under(const char *prefix);

@@ -14,7 +14,12 @@ struct fuse_session;
 void fs_inval_start(struct fuse_session *se);
 /* Queues the entry of path ("/cluster/services/api/desired_count"), when the kernel knows its folder. */
 void fs_inval_queue(const char *path);
-/* Queues the entry of every current inode whose path starts with prefix ("/" for all). */
+/*
+ * Queues the entry of every file the kernel holds whose path starts with
+ * prefix ("/" for all). Folders keep theirs: their existence follows the
+ * entry timeout, and a folder looked up again would make every reader
+ * below it wait in the kernel for that one lookup.
+ */
 void fs_inval_prefix(const char *prefix);
 /* Waits until what was queued before the call is done, at most ms milliseconds. */
 void fs_inval_flush(long ms);

@@ -154,9 +154,6 @@ on_wake_signal(int sig)
 	(void)sig;
 }
 
-/* The client's "every call gives up now", where the client has it. */
-extern void ecs_client_shutdown(struct ecs_client *c) __attribute__((weak));
-
 static void *
 stopper_main(void *arg)
 {
@@ -168,8 +165,7 @@ stopper_main(void *arg)
 	if (atomic_load(&stop_signal) == 0)
 		return NULL;	/* closed at exit */
 	fs_req_shutdown();
-	if (ecs_client_shutdown != NULL)
-		ecs_client_shutdown(stop_ctx->client);
+	ecs_client_shutdown(stop_ctx->client);
 	pthread_kill(main_thread, SIGUSR1);
 	return NULL;
 }

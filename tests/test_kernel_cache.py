@@ -67,7 +67,11 @@ def test_a_reader_keeps_the_version_it_opened(mount, emulator):
             rest += chunk
     old = json.loads(first + rest)
     assert old["desiredCount"] == 3
-    assert os.fstat(os.open(path, os.O_RDONLY)).st_size == len(mount.read(*SVC, "service.json"))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert os.fstat(fd).st_size == len(mount.read(*SVC, "service.json"))
+    finally:
+        os.close(fd)
 
 
 def test_refresh_and_ttl_reach_files_the_kernel_holds(emulator, mount_factory):

@@ -113,7 +113,8 @@ def test_wait_timeout_is_etimedout(emulator, mount_factory):
     elapsed = time.monotonic() - t0
     assert r.returncode != 0 and "Connection timed out" in r.stderr
     lines = parse(r.stdout)
-    assert lines[-1][1] == "timeout after 1s"
+    # wait_timeout=1.5 reads as it was given, not rounded down
+    assert lines[-1][1] == "timeout after 1.5s"
     assert all(rest.startswith("desired=4") for _, rest in lines[:-1])
     assert elapsed < 15
 
@@ -240,8 +241,23 @@ def test_a_poll_in_flight_does_not_undo_a_write(emulator, mount_factory):
         p.wait()
 
 
-def test_wait_is_refused_in_single_threaded_mode(emulator, mount_factory):
-    m = mount_factory(options={"wait_interval": 0.2}, args=["-s"])
-    r = cat(m, "%s/services/api/wait" % DEV, timeout=10)
-    assert r.returncode != 0 and "Resource deadlock avoided" in r.stderr
-    assert m.read(DEV, "services", "api", "stable") == "true\n"
+def test_wait_works_in_single_threaded_mode(emulator, mount_factory):
+    """A blocked wait holds no request thread: with -s (one thread) the
+    mount still serves other readers while a wait blocks."""
+    m = mount_factory(options={"wait_interval": 0.2, "wait_timeout": 60}, args=["-s"])
+    emulator.time_scale(0.05)
+    m.sh("echo 3 > %s/services/web/desired_count" % DEV)
+    p = subprocess.Popen(["cat", str(m.p(DEV, "services", "web", "wait"))],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert "desired=3" in p.stdout.readline()
+        # the one thread is free: other files read while the wait blocks
+        assert m.read(DEV, "services", "api", "stable") == "true\n"
+        assert m.read(DEV, "services", "web", "desired_count") == "3\n"
+        emulator.time_scale(50)
+        out, _ = p.communicate(timeout=60)
+        assert p.returncode == 0 and out.rstrip().endswith("web stable")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()

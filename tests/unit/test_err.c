@@ -200,6 +200,13 @@ test_parse_edges(void)
 	CHECK_INT(strlen(err.aws_code), sizeof(err.aws_code) - 1);
 	CHECK_INT(strlen(err.request_id), sizeof(err.request_id) - 1);
 	CHECK_INT(err.code, ECS_E_AWS);
+
+	/* An AWS code never carries a control character into a log line. */
+	ecs_error_parse(400, "{\"__type\":\"ns#Evil\\nforged line\"}", 33, NULL, NULL, &err);
+	CHECK_STR(err.aws_code, "Evil forged line");
+	CHECK(strchr(err.message, '\n') == NULL);
+	ecs_error_parse(400, "", 0, "Bad\r\x01" "Code:http://x", NULL, &err);
+	CHECK_STR(err.aws_code, "Bad  Code");
 }
 
 /* ecs_error_set, ecs_error_clear and ecs_strerror. */
