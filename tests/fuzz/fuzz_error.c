@@ -2,13 +2,9 @@
  * libFuzzer harness for the AWS error parser (ecs_error_parse in
  * ecs/err.h), which reads what any HTTP peer sends back. The input is
  * NUL-separated fields: the HTTP status, the x-amzn-ErrorType header, the
- * request id, then the body (the rest). The message and request id must
- * come out as one printable line, since both go to the log and the
- * journal.
- *
- * The AWS code does not keep that rule yet (tests/fuzz/crashes/README):
- * it is checked, and a message that quotes it, only with
- * ECSFS_FUZZ_STRICT=1.
+ * request id, then the body (the rest). The AWS code, message and request
+ * id must come out as one printable line, since they go to the log and
+ * the journal.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,19 +12,6 @@
 
 #include "ecs/err.h"
 #include "tests/fuzz/fuzz_util.h"
-
-static int strict;
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	const char *s = getenv("ECSFS_FUZZ_STRICT");
-
-	(void)argc;
-	(void)argv;
-	strict = s != NULL && strcmp(s, "1") == 0;
-	return 0;
-}
 
 /* Whether the NUL-terminated s is one line without control characters. */
 static int
@@ -40,15 +23,15 @@ one_line(const char *s)
 	return 1;
 }
 
-/* Aborts unless s[size] is NUL-terminated and, when asked, one line. */
+/* Aborts unless s[size] is NUL-terminated and one line. */
 static void
-check(const char *what, const char *s, size_t size, int line)
+check(const char *what, const char *s, size_t size)
 {
 	if (strnlen(s, size) == size) {
 		fprintf(stderr, "%s is not NUL-terminated\n", what);
 		abort();
 	}
-	if (line && !one_line(s)) {
+	if (!one_line(s)) {
 		fprintf(stderr, "%s holds a control character: \"%s\"\n", what, s);
 		abort();
 	}
@@ -60,7 +43,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ecs_error err;
 	struct fuzz_fields f;
 	char *status, *type, *id;
-	int known;
 
 	fuzz_fields_init(&f, data, size);
 	status = fuzz_field(&f);
@@ -69,10 +51,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&err, 0xa5, sizeof(err));
 	ecs_error_parse(status != NULL ? strtol(status, NULL, 10) : 0,
 	    f.rest_len > 0 ? f.rest : NULL, f.rest_len, type, id, &err);
-	check("aws_code", err.aws_code, sizeof(err.aws_code), strict);
-	known = !strict && !one_line(err.aws_code);
-	check("message", err.message, sizeof(err.message), !known);
-	check("request_id", err.request_id, sizeof(err.request_id), 1);
+	check("aws_code", err.aws_code, sizeof(err.aws_code));
+	check("message", err.message, sizeof(err.message));
+	check("request_id", err.request_id, sizeof(err.request_id));
 	if (err.code == ECS_OK) {
 		fprintf(stderr, "an error response parsed as no error\n");
 		abort();
