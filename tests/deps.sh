@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, the Debian 12 packages ecsfs needs to build, run
-# and test, when any is missing. Safe to run again: it installs nothing
+# and test, when any is missing. The tests need clang, its sanitizer and
+# libFuzzer runtimes (libclang-rt-14-dev) and llvm-symbolizer (llvm-14)
+# for tests/fuzz.sh and tests/tsan/run.sh, and stress-ng for runs under load. Safe to run again: it installs nothing
 # when everything is there. Sourced or run by examples/quickstart.sh and
 # tests/run.sh.
 set -euo pipefail
@@ -9,7 +11,8 @@ ecsfs_build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libfuse3-dev fuse3
 	libcurl4-openssl-dev libjansson-dev libssl-dev openssl ca-certificates
 	python3 python3-botocore)
 ecsfs_test_pkgs=(python3-pytest python3-boto3 awscli python3-yaml python3-jsonschema groff-base shellcheck
-	jq procps psmisc)
+	jq procps psmisc
+	clang libclang-rt-14-dev llvm-14 stress-ng)
 
 ecsfs_install_deps() {
 	local want=("${ecsfs_build_pkgs[@]}")

@@ -2,9 +2,11 @@
 # The whole test suite: installs what is missing, builds, runs the C unit
 # tests and the pytest integration tests, then does it all again in a
 # build with AddressSanitizer and UndefinedBehaviorSanitizer, where any
-# sanitizer report fails the run.
+# sanitizer report fails the run. After that, every libFuzzer harness for
+# 20 s (tests/fuzz.sh) and the ThreadSanitizer build with its daemon smoke
+# test (tests/tsan/run.sh).
 #
-#   bash tests/run.sh            both builds
+#   bash tests/run.sh            everything
 #   bash tests/run.sh quick      the plain build only
 #   PYTEST_ARGS="-k scale" bash tests/run.sh quick
 set -euo pipefail
@@ -23,6 +25,7 @@ mode=${1:-full}
 status=0
 
 # run_suite NAME MESON_ARGS...: configure, build, unit tests, pytest.
+# shellcheck disable=SC2317  # called through stage
 run_suite() {
 	local name=$1
 	shift
@@ -36,24 +39,50 @@ run_suite() {
 	echo "== $name: unit tests"
 	meson test -C "$dir" --print-errorlogs || return 1
 	echo "== $name: integration tests"
+	# Exit 5 is "no tests collected": a failure too, as every other non-zero.
+	local rc=0
+	# shellcheck disable=SC2086  # PYTEST_ARGS is split into arguments
 	ECSFS_BUILD_DIR=$dir /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-		${PYTEST_ARGS:-} tests || return 1
+		-rs --durations=15 ${PYTEST_ARGS:-} tests || rc=$?
+	if [ "$rc" -eq 5 ]; then
+		echo "== $name: pytest collected no tests" >&2
+	fi
+	[ "$rc" -eq 0 ]
 }
 
-run_suite build || status=1
+# stage NAME COMMAND...: runs a stage and says how long it took.
+stage() {
+	local name=$1 start=$SECONDS rc=0
+	shift
+	"$@" || rc=$?
+	echo "== $name: $((SECONDS - start)) s, $([ "$rc" -eq 0 ] && echo ok || echo FAILED)"
+	return "$rc"
+}
 
-if [ "$mode" != quick ] && [ $status -eq 0 ]; then
+# run_asan: the suite again with AddressSanitizer and UBSan; any report fails it.
+# shellcheck disable=SC2317  # called through stage
+run_asan() {
+	local san_logs rc=0
 	san_logs=$(mktemp -d)
-	export ASAN_OPTIONS="log_path=$san_logs/asan:detect_leaks=1:abort_on_error=0"
-	export UBSAN_OPTIONS="log_path=$san_logs/ubsan:print_stacktrace=1:halt_on_error=0"
-	export ECSFS_SANITIZER_LOGS=$san_logs
-	run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false || status=1
+	ASAN_OPTIONS="log_path=$san_logs/asan:detect_leaks=1:abort_on_error=0" \
+		UBSAN_OPTIONS="log_path=$san_logs/ubsan:print_stacktrace=1:halt_on_error=0" \
+		ECSFS_SANITIZER_LOGS=$san_logs \
+		run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false || rc=1
 	if compgen -G "$san_logs/*" >/dev/null; then
 		echo "== sanitizer reports:" >&2
 		cat "$san_logs"/* >&2
-		status=1
+		rc=1
 	fi
 	rm -rf "$san_logs"
+	return "$rc"
+}
+
+stage build run_suite build || status=1
+
+if [ "$mode" != quick ] && [ $status -eq 0 ]; then
+	stage build-asan run_asan || status=1
+	stage fuzz bash tests/fuzz.sh 20 || status=1
+	stage build-tsan bash tests/tsan/run.sh || status=1
 fi
 
 exit $status
