@@ -735,35 +735,41 @@ note_use(struct ecs_store *s, enum ecs_kind kind, const char *cluster, const cha
 	free(lkey);
 }
 
+/* Adds the claimable name at position at of listing to the reader's batch. */
+static void
+demand_add(struct ecs_store *s, struct desc_job *j, const char *cluster, json_t *listing,
+    size_t at)
+{
+	const char *sib = json_string_value(json_array_get(listing, at));
+	uint64_t claim;
+	char *key;
+
+	if (strcmp(sib, j->names[0]) == 0)
+		return;
+	key = object_key(j->kind, cluster, sib);
+	if (cache_claim(s->cache, key, &claim))
+		desc_job_add(j, sib, key, claim);
+	else
+		free(key);
+}
+
 /*
- * Makes the reader's own batch: its claim on name, then the uncached names
- * that follow it in listing (wrapping round at the end). Returns the
- * position after the last name looked at when it did not wrap, else the
- * listing's size.
+ * Makes the reader's own batch: its claim on the name at start, then the
+ * uncached names that follow it in listing (dir 1), or precede it (dir
+ * -1); dir 0 takes those that follow, then those before it.
  */
-static size_t
+static void
 demand_batch(struct ecs_store *s, struct desc_job *j, const char *cluster, json_t *listing,
-    size_t start)
+    size_t start, int dir)
 {
 	size_t count = json_array_size(listing), i, max = kind_table[j->kind].batch;
-	size_t end = start;
-	uint64_t claim;
 
-	for (i = 0; i < count && j->n < max; i++) {
-		size_t at = (start + i) % count;
-		const char *sib = json_string_value(json_array_get(listing, at));
-		char *key;
-
-		end = start + i < count ? start + i + 1 : count;
-		if (strcmp(sib, j->names[0]) == 0)
-			continue;
-		key = object_key(j->kind, cluster, sib);
-		if (cache_claim(s->cache, key, &claim))
-			desc_job_add(j, sib, key, claim);
-		else
-			free(key);
-	}
-	return end;
+	if (dir >= 0)
+		for (i = start; i < count && j->n < max; i++)
+			demand_add(s, j, cluster, listing, i);
+	if (dir <= 0)
+		for (i = start < count ? start + 1 : count; i-- > 0 && j->n < max;)
+			demand_add(s, j, cluster, listing, i);
 }
 
 /* Whether name is absent from a fresh listing of its kind (and, for tasks, of the stopped ones). */
@@ -808,8 +814,8 @@ handle_miss(struct ecs_store *s, enum ecs_kind kind, const char *cluster, const 
 	char *lkey = listing_key(kind, cluster);
 	json_t *listing, *names;
 	struct desc_job *j;
-	size_t pos, end, from, to;
-	int found = 0, hinted = 0;
+	size_t pos, from = 0, to = 0;
+	int found = 0, hinted = 0, dir = 0, ahead = 0;
 
 	listing = peek_listing(s, lkey, NULL);
 	if (listing == NULL && kind == ECS_KIND_TASK && (listing = hint_get(s, cluster)) != NULL)
@@ -831,10 +837,12 @@ handle_miss(struct ecs_store *s, enum ecs_kind kind, const char *cluster, const 
 	desc_job_add(j, name, xstrdup(key), claim);
 	if (listing != NULL) {
 		pos = names_search(listing, name, &found);
-		end = demand_batch(s, j, cluster, listing, pos);
+		if (found && !hinted)
+			ahead = sahead_miss(s->ahead, lkey, json_array_size(listing), k->batch,
+			    pos, &dir, &from, &to);
+		demand_batch(s, j, cluster, listing, pos, dir);
 		spool_submit(s->pool, k->pool_cat, 0, desc_run, desc_cancel, j);
-		if (found && !hinted && sahead_miss(s->ahead, lkey, json_array_size(listing),
-		    k->batch, pos, end, &from, &to))
+		if (ahead)
 			read_ahead(s, kind, cluster, listing, from, to);
 	} else {
 		spool_submit(s->pool, k->pool_cat, 0, desc_run, desc_cancel, j);

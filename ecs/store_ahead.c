@@ -17,9 +17,10 @@
 struct scan {
 	char		*lkey;		/* NULL: a free slot */
 	uint64_t	 touched;
-	size_t		 last_miss;
-	size_t		 ahead;
-	unsigned	 window;	/* in batches; 0 until it is a scan */
+	size_t		 last_miss;	/* listing position of the last miss */
+	int		 dir;		/* 1 forward, -1 backward, 0 not a scan yet */
+	size_t		 ahead;		/* in scan order: the first position not handed out */
+	unsigned	 window;	/* in batches */
 	unsigned	 used;		/* read-ahead batches readers reached */
 	unsigned	 last_id;	/* the newest of them */
 };
@@ -79,54 +80,78 @@ find(struct sahead *a, const char *lkey, int create)
 	return old;
 }
 
-/* Hands out the positions that bring the window ahead of pos. Under lock. */
-static int
-fill(struct scan *sc, size_t count, size_t batch, size_t pos, size_t *from, size_t *to)
+/* A listing position in the scan's order (0 is where a scan starts). */
+static size_t
+scan_pos(const struct scan *sc, size_t count, size_t pos)
 {
-	size_t want = pos + 1 + (size_t)sc->window * batch, n;
+	return sc->dir >= 0 ? pos : count - 1 - pos;
+}
 
-	if (sc->ahead <= pos)
-		sc->ahead = pos + 1;
+/*
+ * Hands out, as listing positions, the whole batches that bring the window
+ * ahead of p (a position in scan order). Under lock.
+ */
+static int
+fill(struct scan *sc, size_t count, size_t batch, size_t p, size_t *from, size_t *to)
+{
+	size_t want = p + 1 + (size_t)sc->window * batch, n, f, t;
+
+	if (sc->ahead <= p)
+		sc->ahead = p + 1;
 	if (sc->ahead >= want || sc->ahead >= count)
 		return 0;
 	/* Whole batches, so that no call describes a few names only. */
 	n = (want - sc->ahead + batch - 1) / batch * batch;
-	*from = sc->ahead;
-	*to = sc->ahead + n < count ? sc->ahead + n : count;
-	sc->ahead = *to;
+	f = sc->ahead;
+	t = f + n < count ? f + n : count;
+	sc->ahead = t;
+	if (sc->dir >= 0) {
+		*from = f;
+		*to = t;
+	} else {
+		*from = count - t;
+		*to = count - f;
+	}
 	return 1;
 }
 
 int
 sahead_miss(struct sahead *a, const char *lkey, size_t count, size_t batch,
-    size_t pos, size_t demand_end, size_t *from, size_t *to)
+    size_t pos, int *dir, size_t *from, size_t *to)
 {
 	struct scan *sc;
-	int rc = 0;
+	size_t p;
+	int rc = 0, fresh;
 
 	pthread_mutex_lock(&a->lock);
-	sc = find(a, lkey, 1);
-	if (sc->last_miss == 0 && sc->window == 0 && sc->ahead == 0) {
-		/* The first miss in this listing: not a scan yet. */
-		sc->last_miss = pos + 1;
-		sc->ahead = demand_end;
-		goto out;
-	}
-	if (pos + 1 <= sc->last_miss) {
-		/* Backwards: start over from here. */
-		sc->last_miss = pos + 1;
-		sc->ahead = demand_end;
-		sc->window = 0;
-		sc->used = 0;
-		goto out;
-	}
-	sc->last_miss = pos + 1;
-	if (sc->window == 0)
+	fresh = (sc = find(a, lkey, 0)) == NULL;
+	if (fresh)
+		sc = find(a, lkey, 1);
+	if (!fresh && sc->dir == 0 && pos != sc->last_miss) {
+		/* A second miss in this listing: a scan, in this direction. */
+		sc->dir = pos > sc->last_miss ? 1 : -1;
 		sc->window = 1;
-	if (sc->ahead < demand_end)
-		sc->ahead = demand_end;
-	/* The window counts from the end of the reader's own batch. */
-	rc = fill(sc, count, batch, demand_end > pos ? demand_end - 1 : pos, from, to);
+		sc->used = 0;
+		sc->ahead = 0;
+	} else if (!fresh && sc->dir != 0 &&
+	    scan_pos(sc, count, pos) > scan_pos(sc, count, sc->last_miss) &&
+	    sc->last_miss < count) {
+		/* The scan goes on. */
+	} else {
+		/* The first miss, or one that goes back: not a scan (yet). */
+		sc->dir = 0;
+		sc->window = 0;
+		sc->last_miss = pos;
+		*dir = 0;
+		goto out;
+	}
+	sc->last_miss = pos;
+	*dir = sc->dir;
+	/* The reader's own batch covers the next batch positions. */
+	p = scan_pos(sc, count, pos) + batch - 1;
+	if (sc->ahead < p + 1)
+		sc->ahead = p + 1;
+	rc = fill(sc, count, batch, p, from, to);
 out:
 	pthread_mutex_unlock(&a->lock);
 	return rc;
@@ -140,18 +165,22 @@ sahead_used(struct sahead *a, const char *lkey, size_t count, size_t batch,
 	int rc = 0;
 
 	pthread_mutex_lock(&a->lock);
-	if ((sc = find(a, lkey, 0)) == NULL || sc->window == 0)
+	if ((sc = find(a, lkey, 0)) == NULL || sc->dir == 0 || pos >= count)
 		goto out;
 	if (id > sc->last_id) {
 		sc->last_id = id;
-		/* 1, 1, 2, 4, ... : the first batch reached keeps the window. */
+		/*
+		 * 1, 1, 4, 8, ...: the first batch reached keeps the window
+		 * (a short run of reads wastes one batch at most), then it
+		 * grows fourfold and twofold, as the kernel's read-ahead.
+		 */
 		if (++sc->used > 1 && sc->window < a->max_window) {
-			sc->window *= 2;
+			sc->window *= sc->used == 2 ? 4 : 2;
 			if (sc->window > a->max_window)
 				sc->window = a->max_window;
 		}
 	}
-	rc = fill(sc, count, batch, pos, from, to);
+	rc = fill(sc, count, batch, scan_pos(sc, count, pos), from, to);
 out:
 	pthread_mutex_unlock(&a->lock);
 	return rc;

@@ -5,11 +5,12 @@
  * it can be tested alone. Thread-safe. Used by ecs/store.c only.
  *
  * A listing is named by its cache key. The first miss in a listing is
- * remembered; a second miss further on makes it a scan, and from then on
+ * remembered; a second miss makes it a scan, forward or backward (readdir
+ * order need not be the listing's), and from then on
  * a window of positions ahead of the reader is kept described. The window
- * starts at one batch and doubles each time readers reach a batch read
- * ahead for them (after the first), up to max_window batches, as the
- * kernel's read-ahead grows.
+ * starts at one batch and stays there when readers reach the first batch
+ * read ahead for them; it grows fourfold at the second and doubles at
+ * each one after, up to max_window batches, as the kernel's read-ahead.
  */
 #ifndef ECS_STORE_AHEAD_H
 #define ECS_STORE_AHEAD_H
@@ -23,11 +24,13 @@ struct sahead *sahead_new(unsigned max_window);
 void sahead_free(struct sahead *a);
 
 /*
- * A reader missed at pos of listing lkey (count names); its own batch
- * ends before demand_end. Returns 1 with [*from, *to) to read ahead, or 0.
+ * A reader missed at pos of listing lkey (count names). *dir says which
+ * way the reader's own batch should take its siblings: 1 the names that
+ * follow pos, -1 those before it, 0 not a scan (the caller's choice).
+ * Returns 1 with listing positions [*from, *to) to read ahead, or 0.
  */
 int sahead_miss(struct sahead *a, const char *lkey, size_t count, size_t batch,
-    size_t pos, size_t demand_end, size_t *from, size_t *to);
+    size_t pos, int *dir, size_t *from, size_t *to);
 /*
  * A reader used, for the first time, an object read ahead at pos as part
  * of read-ahead batch id (ids grow). Returns 1 with [*from, *to) to read
