@@ -64,7 +64,8 @@ struct entry {
 	uint64_t	 claim;		/* the fetch in flight; 0 for none */
 	uint64_t	 fail_seq;	/* the last claim that ended in cache_fail */
 	int		 fail_error;
-	unsigned	 nwaiters;	/* readers sleeping on this key's fetch */
+	unsigned	 nwaiters;	/* readers sleeping on this key's fetch, or handed */
+	unsigned	 handed;	/* of those, claims handed over (cache_hand) */
 	unsigned	 has_value:1;
 	unsigned	 negative:1;
 	unsigned	 in_lru:1;
@@ -533,6 +534,11 @@ lookup(struct cache *c, const char *key, uint64_t w, void **value, uint64_t *cla
 
 	drops_init(&d);
 	pthread_mutex_lock(&c->lock);
+	/* The pin of cache_hand() ends here, under the same lock as the look. */
+	if (w != 0 && (e = table_lookup(c, key, hash)) != NULL && e->handed > 0) {
+		e->handed--;
+		e->nwaiters--;
+	}
 	for (;;) {
 		now = now_ms(c);
 		e = table_lookup(c, key, hash);
@@ -611,6 +617,22 @@ cache_wait(struct cache *c, const char *key, uint64_t claim, void **value,
     uint64_t *newclaim, int *error)
 {
 	return lookup(c, key, claim, value, newclaim, error);
+}
+
+void
+cache_hand(struct cache *c, const char *key, uint64_t claim)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&c->lock);
+	e = table_lookup(c, key, hash_key(key));
+	if (e != NULL && e->claim == claim && claim != 0) {
+		/* Pinned as a waiter would be: the result stays for cache_wait. */
+		e->handed++;
+		e->nwaiters++;
+		lru_remove(c, e);
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 int

@@ -80,11 +80,17 @@ void cache_free(struct cache *c);
 enum cache_state cache_get(struct cache *c, const char *key, void **value,
     uint64_t *claim, int *error);
 /*
- * Waits for the fetch of key under claim (a claim this thread handed to
- * another thread) to end, then answers as cache_get() does, except that
- * whatever that fetch (or a later one) stored answers however old it is.
- * When the fetch stored nothing (abandoned, or refused by the generation
- * check), returns CACHE_MISS with a new claim, as cache_get() would.
+ * Hands claim on key over to another thread: the entry keeps whatever
+ * that thread stores (or its failure) for this thread's cache_wait(),
+ * which must follow, however short the TTLs.
+ */
+void cache_hand(struct cache *c, const char *key, uint64_t claim);
+/*
+ * Waits for the fetch of key under claim (handed over with cache_hand())
+ * to end, then answers as cache_get() does, except that whatever that
+ * fetch (or a later one) stored answers however old it is. When the fetch
+ * stored nothing (abandoned, or refused by the generation check), returns
+ * CACHE_MISS with a new claim, as cache_get() would.
  */
 enum cache_state cache_wait(struct cache *c, const char *key, uint64_t claim,
     void **value, uint64_t *newclaim, int *error);

@@ -645,6 +645,7 @@ store_listing(struct ecs_store *s, const char *key, enum ecs_kind kind,
 		j->cluster = cluster ? xstrdup(cluster) : NULL;
 		j->owner = owner ? xstrdup(owner) : NULL;
 		j->owner_kind = owner_kind;
+		cache_hand(s->cache, key, claim);
 		spool_submit(s->pool, kind_table[kind].pool_cat, 0, list_run, list_cancel, j);
 		st = cache_wait(s->cache, key, claim, &v, &claim, &error);
 	}
@@ -835,6 +836,7 @@ handle_miss(struct ecs_store *s, enum ecs_kind kind, const char *cluster, const 
 	}
 	j = desc_job_new(s, kind, cluster);
 	desc_job_add(j, name, xstrdup(key), claim);
+	cache_hand(s->cache, key, claim);
 	if (listing != NULL) {
 		pos = names_search(listing, name, &found);
 		if (found && !hinted)
