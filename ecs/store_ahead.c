@@ -170,12 +170,13 @@ sahead_used(struct sahead *a, const char *lkey, size_t count, size_t batch,
 	if (id > sc->last_id) {
 		sc->last_id = id;
 		/*
-		 * 1, 1, 4, 8, ...: the first batch reached keeps the window
-		 * (a short run of reads wastes one batch at most), then it
-		 * grows fourfold and twofold, as the kernel's read-ahead.
+		 * 1, 1, 1, 4, 8, ...: the first two batches reached keep the
+		 * window (a short run of reads, whichever way it goes, costs
+		 * one call more at most), then it grows fourfold and
+		 * twofold, as the kernel's read-ahead does.
 		 */
-		if (++sc->used > 1 && sc->window < a->max_window) {
-			sc->window *= sc->used == 2 ? 4 : 2;
+		if (++sc->used > 2 && sc->window < a->max_window) {
+			sc->window *= sc->used == 3 ? 4 : 2;
 			if (sc->window > a->max_window)
 				sc->window = a->max_window;
 		}

@@ -8,9 +8,9 @@
  * remembered; a second miss makes it a scan, forward or backward (readdir
  * order need not be the listing's), and from then on
  * a window of positions ahead of the reader is kept described. The window
- * starts at one batch and stays there when readers reach the first batch
- * read ahead for them; it grows fourfold at the second and doubles at
- * each one after, up to max_window batches, as the kernel's read-ahead.
+ * starts at one batch and stays there while readers reach the first two
+ * batches read ahead for them; it grows fourfold at the third and doubles
+ * at each one after, up to max_window batches, as the kernel's read-ahead.
  */
 #ifndef ECS_STORE_AHEAD_H
 #define ECS_STORE_AHEAD_H

@@ -52,17 +52,21 @@ test_forward_scan_window(void)
 	CHECK_INT(from, 30);
 	CHECK_INT(to, 40);
 	CHECK_INT(sahead_used(a, "L", 400, B, 25, 1, &from, &to), 0);
-	/* The second: four batches ahead of the reader. */
+	/* The second too. */
 	CHECK_INT(sahead_used(a, "L", 400, B, 30, 2, &from, &to), 1);
 	CHECK_INT(from, 40);
-	CHECK_INT(to, 80);
-	/* Then eight, the bound. */
+	CHECK_INT(to, 50);
+	/* The third: four batches ahead of the reader. */
 	CHECK_INT(sahead_used(a, "L", 400, B, 40, 3, &from, &to), 1);
-	CHECK_INT(from, 80);
-	CHECK_INT(to, 130);
+	CHECK_INT(from, 50);
+	CHECK_INT(to, 90);
+	/* Then eight, the bound. */
 	CHECK_INT(sahead_used(a, "L", 400, B, 50, 4, &from, &to), 1);
-	CHECK_INT(from, 130);
+	CHECK_INT(from, 90);
 	CHECK_INT(to, 140);
+	CHECK_INT(sahead_used(a, "L", 400, B, 60, 5, &from, &to), 1);
+	CHECK_INT(from, 140);
+	CHECK_INT(to, 150);
 	/* Never past the end of the listing. */
 	CHECK_INT(sahead_used(a, "L", 400, B, 395, 9, &from, &to), 1);
 	CHECK_INT(to, 400);
