@@ -26,9 +26,6 @@
  */
 #include "ecs/store.h"
 
-#if defined(__GLIBC__) || defined(__linux__)
-#include <malloc.h>
-#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -40,6 +37,7 @@
 #include "ecs/clock.h"
 #include "ecs/log.h"
 #include "ecs/store_ahead.h"
+#include "ecs/store_int.h"
 #include "ecs/store_pool.h"
 #include "ecs/store_value.h"
 #include "ecs/xmalloc.h"
@@ -47,22 +45,10 @@
 #define DEFAULT_INFLIGHT	8	/* calls in flight per throttling category */
 #define MAX_ROUNDS		4	/* claims a reader hands over before giving up */
 
-typedef int (*describe_fn)(struct ecs_client *, const char *, const char *const *,
-    size_t, json_t **, json_t **, struct ecs_error *);
-
-struct kind_entry {
-	const char	*obj_type;	/* cache key type of an object */
-	const char	*list_type;	/* cache key type of the listing */
-	const char	*name_field;	/* the member holding the name or ARN */
-	size_t		 batch;		/* the Describe batch limit */
-	unsigned	 pool_cat;	/* the throttling category, for the pool */
-	describe_fn	 describe;
-};
-
 static int describe_clusters(struct ecs_client *, const char *, const char *const *,
     size_t, json_t **, json_t **, struct ecs_error *);
 
-static const struct kind_entry kind_table[ECS_KIND_COUNT] = {
+const struct kind_entry store_kinds[ECS_KIND_COUNT] = {
 	[ECS_KIND_CLUSTER] = { "Ocl", "Lcl", "clusterName", 100, 0, describe_clusters },
 	[ECS_KIND_SERVICE] = { "Osvc", "Lsvc", "serviceName", 10, 1, ecs_describe_services },
 	[ECS_KIND_TASK] = { "Otask", "Ltask", "taskArn", 100, 2, ecs_describe_tasks },
@@ -70,50 +56,18 @@ static const struct kind_entry kind_table[ECS_KIND_COUNT] = {
 	    ecs_describe_container_instances },
 };
 
-/* The stopped tasks of a cluster, listed with its tasks: "Lstop/<cluster>/". */
-#define STOPPED_TYPE "Lstop"
-
 /* Every key type that belongs to one cluster, for ecs_store_refresh(). */
 static const char *const cluster_types[] = {
 	"Ocl", "Lsvc", "Ltask", STOPPED_TYPE, "Lci", "Osvc", "Otask", "Oci", "Tsvc",
 	"Tci", NULL
 };
 
-struct ecs_store {
-	struct ecs_client	*client;	/* borrowed */
-	struct cache		*cache;		/* thread-safe itself */
-	struct sval_parsed	*parsed;	/* thread-safe itself */
-	struct spool		*pool;		/* thread-safe itself */
-	int			 interruptible;	/* immutable: an interrupted callback was given */
-	struct sahead		*ahead;		/* thread-safe itself */
-	/*
-	 * While the endpoint is failing (unreachable, timing out, 5xx), a
-	 * miss is answered at once from a stale value or with the remembered
-	 * error instead of waiting out another timeout: until down_until
-	 * (monotonic ms), with down_code.
-	 */
-	_Atomic uint64_t	 down_until;
-	_Atomic int		 down_code;
-	atomic_uint		 ahead_ids;	/* the last read-ahead batch id */
-	atomic_ulong		 prefetched;	/* objects stored by read-ahead */
-	atomic_ulong		 prefetch_used;	/* of those, first used by a reader */
-	atomic_ulong		 prefetch_calls;
-	/*
-	 * The tasks of the service or instance listed last, sorted: siblings
-	 * to batch with when the cluster's own task listing is not cached
-	 * (reading tasks through services/S/tasks/ symlinks).
-	 */
-	pthread_mutex_t		 hint_lock;
-	char			*hint_cluster;	/* protected by hint_lock */
-	json_t			*hint_names;	/* protected by hint_lock */
-};
-
 /* How long a failing endpoint is left alone before it is tried again. */
 #define DOWN_RETRY_MS 2000
 
 /* Records the outcome of a call for the endpoint-down window. */
-static void
-note_outcome(struct ecs_store *s, const struct ecs_error *err)
+void
+store_note_outcome(struct ecs_store *s, const struct ecs_error *err)
 {
 	switch (err->code) {
 	case ECS_E_UNREACHABLE:
@@ -191,33 +145,33 @@ ecs_store_free(struct ecs_store *s)
 }
 
 /* The cache key of type for cluster and name; the caller frees it. */
-static char *
+char *
 store_key(const char *type, const char *cluster, const char *name)
 {
 	return xasprintf("%s/%s/%s", type, cluster ? cluster : "", name ? name : "");
 }
 
 /* The cache key of an object; clusters are keyed by their own name. */
-static char *
-object_key(enum ecs_kind kind, const char *cluster, const char *name)
+char *
+store_object_key(enum ecs_kind kind, const char *cluster, const char *name)
 {
-	return kind == ECS_KIND_CLUSTER ? store_key(kind_table[kind].obj_type, name, NULL) :
-	    store_key(kind_table[kind].obj_type, cluster, name);
+	return kind == ECS_KIND_CLUSTER ? store_key(store_kinds[kind].obj_type, name, NULL) :
+	    store_key(store_kinds[kind].obj_type, cluster, name);
 }
 
 /* The cache key of a kind's listing; the caller frees it. */
 static char *
 listing_key(enum ecs_kind kind, const char *cluster)
 {
-	return store_key(kind_table[kind].list_type,
+	return store_key(store_kinds[kind].list_type,
 	    kind == ECS_KIND_CLUSTER ? NULL : cluster, NULL);
 }
 
 /* The name of an object of kind, from its name field (an ARN for tasks and instances). */
-static const char *
-object_name(enum ecs_kind kind, json_t *obj)
+const char *
+store_object_name(enum ecs_kind kind, json_t *obj)
 {
-	const char *v = json_string_value(json_object_get(obj, kind_table[kind].name_field));
+	const char *v = json_string_value(json_object_get(obj, store_kinds[kind].name_field));
 
 	return v ? ecs_arn_name(v) : NULL;
 }
@@ -229,8 +183,8 @@ cmp_str(const void *a, const void *b)
 }
 
 /* Turns an array of ARNs into a new sorted array of names. */
-static json_t *
-names_from_arns(json_t *arns)
+json_t *
+store_names_from_arns(json_t *arns)
 {
 	size_t i, m = 0, n = json_array_size(arns);
 	const char **v = xcalloc(n ? n : 1, sizeof(*v));
@@ -303,8 +257,8 @@ serve_stale(struct ecs_store *s, const char *key, json_t **out, struct ecs_error
 }
 
 /* Remembers names (borrowed) as the task hint of cluster. */
-static void
-hint_set(struct ecs_store *s, const char *cluster, json_t *names)
+void
+store_hint_set(struct ecs_store *s, const char *cluster, json_t *names)
 {
 	json_t *old;
 
@@ -328,270 +282,6 @@ hint_get(struct ecs_store *s, const char *cluster)
 		names = json_incref(s->hint_names);
 	pthread_mutex_unlock(&s->hint_lock);
 	return names;
-}
-
-/* -- jobs ------------------------------------------------------------------ */
-
-/* A listing to fetch for a claim: every object of a kind, or an owner's tasks. */
-struct list_job {
-	struct ecs_store	*s;
-	char			*key;
-	uint64_t		 claim;
-	enum ecs_kind		 kind;
-	char			*cluster;	/* NULL for clusters */
-	char			*owner;		/* tasks of a service or instance */
-	enum ecs_kind		 owner_kind;
-};
-
-/* One Describe batch: names of one kind and cluster, their keys and claims. */
-struct desc_job {
-	struct ecs_store	*s;
-	enum ecs_kind		 kind;
-	char			*cluster;
-	size_t			 n;
-	char			**names;	/* owned */
-	char			**keys;		/* owned */
-	uint64_t		*claims;
-	unsigned		 ahead_id;	/* 0 for a reader's own batch */
-};
-
-/*
- * Gives the memory a big response left free back to the system. Each
- * store thread has its own malloc arena, whose free space would otherwise
- * stay resident: a few MB per thread after a 100-task batch.
- */
-static void
-trim_after(size_t objects)
-{
-#ifdef M_TRIM_THRESHOLD
-	if (objects >= 50)
-		malloc_trim(0);
-#else
-	(void)objects;
-#endif
-}
-
-static void
-list_job_free(struct list_job *j)
-{
-	free(j->key);
-	free(j->cluster);
-	free(j->owner);
-	free(j);
-}
-
-/*
- * Lists the stopped tasks of cluster (ListTasks only lists those meant to
- * run) under their own key, so that a task id absent from both listings is
- * known absent without a call. mark: taken before the task listing.
- */
-static void
-list_stopped(struct ecs_store *s, const char *cluster, uint64_t mark)
-{
-	struct ecs_task_filter f = { .desired_status = "STOPPED" };
-	struct ecs_error err;
-	json_t *arns = NULL, *names;
-	struct sval *v;
-	char *key;
-
-	if (ecs_list_tasks(s->client, cluster, &f, &arns, &err) != 0) {
-		ecs_log_info("%s: %s: %s", __func__, cluster, err.message);
-		return;
-	}
-	names = names_from_arns(arns);
-	key = store_key(STOPPED_TYPE, cluster, NULL);
-	v = sval_listing(names);
-	cache_set_since(s->cache, key, v, mark);
-	sval_unref(v);
-	free(key);
-	json_decref(names);
-	json_decref(arns);
-}
-
-/* Runs a listing job and settles its claim. */
-static void
-list_run(void *arg)
-{
-	struct list_job *j = arg;
-	struct ecs_store *s = j->s;
-	struct ecs_task_filter f = { 0 };
-	struct ecs_error err;
-	uint64_t mark = cache_mark(s->cache);
-	json_t *arns = NULL, *names;
-	struct sval *v;
-	int rc;
-
-	ecs_error_clear(&err);
-	switch (j->kind) {
-	case ECS_KIND_CLUSTER:
-		rc = ecs_list_clusters(s->client, &arns, &err);
-		break;
-	case ECS_KIND_SERVICE:
-		rc = ecs_list_services(s->client, j->cluster, &arns, &err);
-		break;
-	case ECS_KIND_INSTANCE:
-		rc = ecs_list_container_instances(s->client, j->cluster, NULL, &arns, &err);
-		break;
-	case ECS_KIND_TASK:
-	default:
-		if (j->owner != NULL && j->owner_kind == ECS_KIND_SERVICE)
-			f.service_name = j->owner;
-		else if (j->owner != NULL)
-			f.container_instance = j->owner;
-		rc = ecs_list_tasks(s->client, j->cluster, &f, &arns, &err);
-		break;
-	}
-	note_outcome(s, &err);
-	if (rc != 0) {
-		if (err.code == ECS_E_NOTFOUND)
-			cache_put_negative(s->cache, j->key, j->claim);
-		else
-			cache_fail(s->cache, j->key, j->claim, err.code);
-		list_job_free(j);
-		return;
-	}
-	names = names_from_arns(arns);
-	json_decref(arns);
-	if (j->owner != NULL)
-		hint_set(s, j->cluster, names);
-	else if (j->kind == ECS_KIND_TASK)
-		list_stopped(s, j->cluster, mark);
-	v = sval_listing(names);
-	cache_put(s->cache, j->key, v, j->claim);
-	sval_unref(v);
-	trim_after(json_array_size(names));
-	json_decref(names);
-	list_job_free(j);
-}
-
-static void
-list_cancel(void *arg)
-{
-	struct list_job *j = arg;
-
-	cache_fail(j->s->cache, j->key, j->claim, ECS_E_INTERRUPTED);
-	list_job_free(j);
-}
-
-static void
-desc_job_free(struct desc_job *j)
-{
-	size_t i;
-
-	for (i = 0; i < j->n; i++) {
-		free(j->names[i]);
-		free(j->keys[i]);
-	}
-	free(j->names);
-	free(j->keys);
-	free(j->claims);
-	free(j->cluster);
-	free(j);
-}
-
-static struct desc_job *
-desc_job_new(struct ecs_store *s, enum ecs_kind kind, const char *cluster)
-{
-	struct desc_job *j = xcalloc(1, sizeof(*j));
-	size_t max = kind_table[kind].batch;
-
-	j->s = s;
-	j->kind = kind;
-	j->cluster = cluster ? xstrdup(cluster) : NULL;
-	j->names = xcalloc(max, sizeof(*j->names));
-	j->keys = xcalloc(max, sizeof(*j->keys));
-	j->claims = xcalloc(max, sizeof(*j->claims));
-	return j;
-}
-
-/* Adds name to the batch with the claim on key (taken over). */
-static void
-desc_job_add(struct desc_job *j, const char *name, char *key, uint64_t claim)
-{
-	j->names[j->n] = xstrdup(name);
-	j->keys[j->n] = key;
-	j->claims[j->n] = claim;
-	j->n++;
-}
-
-/* Finds name among the batch's unsettled names; returns its index or j->n. */
-static size_t
-desc_job_find(const struct desc_job *j, const char *name, const unsigned char *done)
-{
-	size_t i;
-
-	for (i = 0; i < j->n; i++)
-		if (!done[i] && strcmp(j->names[i], name) == 0)
-			return i;
-	return j->n;
-}
-
-/*
- * Describes the batch and settles every claim in it: a value, a negative
- * entry for a name neither returned nor reported, or a failure.
- */
-static void
-desc_run(void *arg)
-{
-	struct desc_job *j = arg;
-	struct ecs_store *s = j->s;
-	json_t *objs = NULL, *failures = NULL, *o;
-	unsigned char done[100] = { 0 };
-	struct ecs_error err;
-	struct sval *v;
-	size_t i, k, stored = 0;
-
-	ecs_error_clear(&err);
-	if (j->ahead_id != 0)
-		atomic_fetch_add(&s->prefetch_calls, 1);
-	if (kind_table[j->kind].describe(s->client, j->cluster,
-	    (const char *const *)j->names, j->n, &objs, &failures, &err) != 0) {
-		note_outcome(s, &err);
-		for (i = 0; i < j->n; i++) {
-			if (err.code == ECS_E_NOTFOUND)
-				cache_put_negative(s->cache, j->keys[i], j->claims[i]);
-			else
-				cache_fail(s->cache, j->keys[i], j->claims[i], err.code);
-		}
-		desc_job_free(j);
-		return;
-	}
-	note_outcome(s, &err);
-	json_array_foreach(objs, k, o) {
-		const char *name = object_name(j->kind, o);
-
-		if (name == NULL || (i = desc_job_find(j, name, done)) == j->n)
-			continue;
-		v = sval_object(o);
-		if (j->ahead_id != 0) {
-			sval_mark_ahead(v, j->ahead_id);
-			stored++;
-		}
-		cache_put(s->cache, j->keys[i], v, j->claims[i]);
-		sval_unref(v);
-		done[i] = 1;
-	}
-	/* What was neither returned nor reported is taken as missing. */
-	for (i = 0; i < j->n; i++)
-		if (!done[i])
-			cache_put_negative(s->cache, j->keys[i], j->claims[i]);
-	atomic_fetch_add(&s->prefetched, stored);
-	k = json_array_size(objs);
-	json_decref(objs);
-	json_decref(failures);
-	desc_job_free(j);
-	trim_after(k);
-}
-
-static void
-desc_cancel(void *arg)
-{
-	struct desc_job *j = arg;
-	size_t i;
-
-	for (i = 0; i < j->n; i++)
-		cache_fail(j->s->cache, j->keys[i], j->claims[i], ECS_E_INTERRUPTED);
-	desc_job_free(j);
 }
 
 /* -- waiting for jobs ------------------------------------------------------ */
@@ -637,7 +327,6 @@ store_listing(struct ecs_store *s, const char *key, enum ecs_kind kind,
     struct ecs_error *err)
 {
 	enum cache_state st;
-	struct list_job *j;
 	uint64_t claim = 0;
 	void *v = NULL;
 	int error = 0, rc, round;
@@ -659,16 +348,8 @@ store_listing(struct ecs_store *s, const char *key, enum ecs_kind kind,
 			cache_fail(s->cache, key, claim, err->code);
 			return serve_stale(s, key, out, err);
 		}
-		j = xcalloc(1, sizeof(*j));
-		j->s = s;
-		j->key = xstrdup(key);
-		j->claim = claim;
-		j->kind = kind;
-		j->cluster = cluster ? xstrdup(cluster) : NULL;
-		j->owner = owner ? xstrdup(owner) : NULL;
-		j->owner_kind = owner_kind;
 		cache_hand(s->cache, key, claim);
-		spool_submit(s->pool, kind_table[kind].pool_cat, 0, list_run, list_cancel, j);
+		sjob_list(s, key, claim, kind, cluster, owner, owner_kind);
 		st = cache_wait(s->cache, key, claim, &v, &claim, &error);
 	}
 }
@@ -706,31 +387,31 @@ static void
 read_ahead(struct ecs_store *s, enum ecs_kind kind, const char *cluster, json_t *listing,
     size_t from, size_t to)
 {
-	const struct kind_entry *k = &kind_table[kind];
+	const struct kind_entry *k = &store_kinds[kind];
 	struct desc_job *j = NULL;
 	uint64_t claim;
 	size_t i;
 
 	for (i = from; i < to && i < json_array_size(listing); i++) {
 		const char *name = json_string_value(json_array_get(listing, i));
-		char *key = object_key(kind, cluster, name);
+		char *key = store_object_key(kind, cluster, name);
 
 		if (!cache_claim(s->cache, key, &claim)) {
 			free(key);
 			continue;
 		}
 		if (j == NULL) {
-			j = desc_job_new(s, kind, cluster);
+			j = sjob_desc_new(s, kind, cluster);
 			j->ahead_id = atomic_fetch_add(&s->ahead_ids, 1) + 1;
 		}
-		desc_job_add(j, name, key, claim);
+		sjob_desc_add(j, name, key, claim);
 		if (j->n == k->batch) {
-			spool_submit(s->pool, k->pool_cat, 1, desc_run, desc_cancel, j);
+			sjob_desc_submit(j, 1);
 			j = NULL;
 		}
 	}
 	if (j != NULL)
-		spool_submit(s->pool, k->pool_cat, 1, desc_run, desc_cancel, j);
+		sjob_desc_submit(j, 1);
 }
 
 /* Counts the first use of an object read ahead, and keeps the window ahead. */
@@ -751,7 +432,7 @@ note_use(struct ecs_store *s, enum ecs_kind kind, const char *cluster, const cha
 	if ((listing = peek_listing(s, lkey, NULL)) != NULL) {
 		pos = names_search(listing, name, &found);
 		if (found && sahead_used(s->ahead, lkey, json_array_size(listing),
-		    kind_table[kind].batch, pos, id, &from, &to))
+		    store_kinds[kind].batch, pos, id, &from, &to))
 			read_ahead(s, kind, cluster, listing, from, to);
 		json_decref(listing);
 	}
@@ -769,9 +450,9 @@ demand_add(struct ecs_store *s, struct desc_job *j, const char *cluster, json_t 
 
 	if (strcmp(sib, j->names[0]) == 0)
 		return;
-	key = object_key(j->kind, cluster, sib);
+	key = store_object_key(j->kind, cluster, sib);
 	if (cache_claim(s->cache, key, &claim))
-		desc_job_add(j, sib, key, claim);
+		sjob_desc_add(j, sib, key, claim);
 	else
 		free(key);
 }
@@ -785,7 +466,7 @@ static void
 demand_batch(struct ecs_store *s, struct desc_job *j, const char *cluster, json_t *listing,
     size_t start, int dir)
 {
-	size_t count = json_array_size(listing), i, max = kind_table[j->kind].batch;
+	size_t count = json_array_size(listing), i, max = store_kinds[j->kind].batch;
 
 	if (dir >= 0)
 		for (i = start; i < count && j->n < max; i++)
@@ -833,7 +514,7 @@ static int
 handle_miss(struct ecs_store *s, enum ecs_kind kind, const char *cluster, const char *name,
     const char *key, uint64_t claim, int listed, struct ecs_error *err)
 {
-	const struct kind_entry *k = &kind_table[kind];
+	const struct kind_entry *k = &store_kinds[kind];
 	char *lkey = listing_key(kind, cluster);
 	json_t *listing, *names;
 	struct desc_job *j;
@@ -856,8 +537,8 @@ handle_miss(struct ecs_store *s, enum ecs_kind kind, const char *cluster, const 
 		}
 		return 1;
 	}
-	j = desc_job_new(s, kind, cluster);
-	desc_job_add(j, name, xstrdup(key), claim);
+	j = sjob_desc_new(s, kind, cluster);
+	sjob_desc_add(j, name, xstrdup(key), claim);
 	cache_hand(s->cache, key, claim);
 	if (listing != NULL) {
 		pos = names_search(listing, name, &found);
@@ -865,11 +546,11 @@ handle_miss(struct ecs_store *s, enum ecs_kind kind, const char *cluster, const 
 			ahead = sahead_miss(s->ahead, lkey, json_array_size(listing), k->batch,
 			    pos, &dir, &from, &to);
 		demand_batch(s, j, cluster, listing, pos, dir);
-		spool_submit(s->pool, k->pool_cat, 0, desc_run, desc_cancel, j);
+		sjob_desc_submit(j, 0);
 		if (ahead)
 			read_ahead(s, kind, cluster, listing, from, to);
 	} else {
-		spool_submit(s->pool, k->pool_cat, 0, desc_run, desc_cancel, j);
+		sjob_desc_submit(j, 0);
 	}
 	json_decref(listing);
 	free(lkey);
@@ -880,7 +561,7 @@ int
 ecs_store_get(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
     const char *name, json_t **obj, struct ecs_error *err)
 {
-	char *key = object_key(kind, cluster, name);
+	char *key = store_object_key(kind, cluster, name);
 	enum cache_state st;
 	uint64_t claim = 0;
 	void *v = NULL;
@@ -961,7 +642,7 @@ ecs_store_exists(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 	} else {
 		json_decref(listing);
 		/* A stale listing: the object itself may be cached. */
-		char *key = object_key(kind, cluster, name);
+		char *key = store_object_key(kind, cluster, name);
 
 		if (cache_peek(s->cache, key, &v, &fresh)) {
 			sval_unref(v);
@@ -994,19 +675,19 @@ ecs_store_fetch_many(struct ecs_store *s, enum ecs_kind kind, const char *cluste
 	int rc;
 
 	ecs_error_clear(err);
-	rc = kind_table[kind].describe(s->client, cluster, names, n, objs, &failures, err);
-	note_outcome(s, err);
+	rc = store_kinds[kind].describe(s->client, cluster, names, n, objs, &failures, err);
+	store_note_outcome(s, err);
 	json_decref(failures);
 	if (rc != 0)
 		return -1;
 	/* A write that landed during the call is newer: keep it. */
 	json_array_foreach(*objs, i, o) {
-		const char *name = object_name(kind, o);
+		const char *name = store_object_name(kind, o);
 		char *key;
 
 		if (name == NULL)
 			continue;
-		key = object_key(kind, cluster, name);
+		key = store_object_key(kind, cluster, name);
 		v = sval_object(o);
 		cache_set_since(s->cache, key, v, mark);
 		sval_unref(v);
@@ -1038,7 +719,7 @@ void
 ecs_store_put(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
     const char *name, json_t *obj)
 {
-	char *key = object_key(kind, cluster, name);
+	char *key = store_object_key(kind, cluster, name);
 
 	struct sval *v = sval_object(obj);
 
