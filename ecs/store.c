@@ -34,6 +34,7 @@
 
 #include "cache/cache.h"
 #include "ecs/api.h"
+#include "ecs/client.h"
 #include "ecs/clock.h"
 #include "ecs/log.h"
 #include "ecs/store_ahead.h"
@@ -125,6 +126,7 @@ ecs_store_new(struct ecs_client *client, const struct ecs_store_config *cfg)
 	s->pool = spool_new(3 * inflight, inflight);
 	s->ahead = sahead_new(inflight);
 	pthread_mutex_init(&s->hint_lock, NULL);
+	pthread_mutex_init(&s->err_lock, NULL);
 	return s;
 }
 
@@ -133,12 +135,18 @@ ecs_store_free(struct ecs_store *s)
 {
 	if (s == NULL)
 		return;
-	/* Jobs settle their claims in the cache: stop them first. */
+	/*
+	 * Jobs settle their claims in the cache: stop them first. The
+	 * client ends the calls in flight at once, so that the join is
+	 * prompt; it is freed right after the store.
+	 */
+	ecs_client_shutdown(s->client);
 	spool_free(s->pool);
 	sahead_free(s->ahead);
 	cache_free(s->cache);
 	sval_parsed_free(s->parsed);
 	pthread_mutex_destroy(&s->hint_lock);
+	pthread_mutex_destroy(&s->err_lock);
 	free(s->hint_cluster);
 	json_decref(s->hint_names);
 	free(s);
@@ -303,7 +311,9 @@ settle_state(struct ecs_store *s, enum cache_state st, const char *key, int erro
 		ecs_error_set(err, ECS_E_NOTFOUND, "not found");
 		return -1;
 	case CACHE_FAILED:
-		ecs_error_set(err, (enum ecs_code)error, "%s", ecs_strerror((enum ecs_code)error));
+		if (!sjob_last_error(s, key, error, err))
+			ecs_error_set(err, (enum ecs_code)error, "%s",
+			    ecs_strerror((enum ecs_code)error));
 		return serve_stale(s, key, out, err) == 0 ? 2 : -1;
 	case CACHE_INTERRUPTED:
 		ecs_log_info("%s: %s: interrupted; the fetch goes on", __func__, key);

@@ -58,8 +58,9 @@ enum ecs_kind {
 
 /*
  * client is borrowed and must outlive the store. Free with
- * ecs_store_free(), which stops the store's threads (calls in flight are
- * waited for) and fails the fetches still queued.
+ * ecs_store_free(), which shuts the client down (ecs_client_shutdown:
+ * calls in flight end at once, later ones fail), joins the store's
+ * threads and fails the fetches still queued; free the client after it.
  */
 struct ecs_store *ecs_store_new(struct ecs_client *client, const struct ecs_store_config *cfg);
 void ecs_store_free(struct ecs_store *s);

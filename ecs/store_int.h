@@ -36,6 +36,9 @@ struct kind_entry {
 /* One entry per kind (ecs/store.c). */
 extern const struct kind_entry store_kinds[ECS_KIND_COUNT];
 
+/* Failed fetches remembered with what AWS said, for their readers. */
+#define STORE_ERRORS	32
+
 /* The stopped tasks of a cluster, listed with its tasks: "Lstop/<cluster>/". */
 #define STOPPED_TYPE "Lstop"
 
@@ -66,6 +69,12 @@ struct ecs_store {
 	pthread_mutex_t		 hint_lock;
 	char			*hint_cluster;	/* protected by hint_lock */
 	json_t			*hint_names;	/* protected by hint_lock */
+	pthread_mutex_t		 err_lock;
+	struct store_err {
+		char			 key[160];	/* protected by err_lock */
+		struct ecs_error	 err;		/* protected by err_lock */
+	}			 errs[STORE_ERRORS];
+	unsigned		 err_next;	/* protected by err_lock */
 };
 
 /* The cache key of type for cluster and name; the caller frees it. */
@@ -105,5 +114,11 @@ struct desc_job *sjob_desc_new(struct ecs_store *s, enum ecs_kind kind, const ch
 void sjob_desc_add(struct desc_job *j, const char *name, char *key, uint64_t claim);
 /* Queues the batch (ahead: read-ahead); the job settles every claim in it. */
 void sjob_desc_submit(struct desc_job *j, int ahead);
+/*
+ * The whole error (AWS code, message, request id) of the last failed
+ * fetch of key with this code, for a reader the cache only told the code:
+ * 1 with *err, else 0.
+ */
+int sjob_last_error(struct ecs_store *s, const char *key, int code, struct ecs_error *err);
 
 #endif

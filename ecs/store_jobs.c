@@ -8,6 +8,7 @@
 #include <malloc.h>
 #endif
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,37 @@ trim_after(size_t objects)
 #else
 	(void)objects;
 #endif
+}
+
+/* Remembers err as the last failure of key. */
+static void
+note_error(struct ecs_store *s, const char *key, const struct ecs_error *err)
+{
+	struct store_err *e;
+
+	pthread_mutex_lock(&s->err_lock);
+	e = &s->errs[s->err_next++ % STORE_ERRORS];
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->err = *err;
+	pthread_mutex_unlock(&s->err_lock);
+}
+
+int
+sjob_last_error(struct ecs_store *s, const char *key, int code, struct ecs_error *err)
+{
+	unsigned i, n;
+	int found = 0;
+
+	pthread_mutex_lock(&s->err_lock);
+	for (n = 0; n < STORE_ERRORS && !found; n++) {
+		i = (s->err_next + STORE_ERRORS - 1 - n) % STORE_ERRORS;
+		if (strcmp(s->errs[i].key, key) == 0 && (int)s->errs[i].err.code == code) {
+			*err = s->errs[i].err;
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&s->err_lock);
+	return found;
 }
 
 static void
@@ -121,8 +153,10 @@ list_run(void *arg)
 	if (rc != 0) {
 		if (err.code == ECS_E_NOTFOUND)
 			cache_put_negative(s->cache, j->key, j->claim);
-		else
+		else {
+			note_error(s, j->key, &err);
 			cache_fail(s->cache, j->key, j->claim, err.code);
+		}
 		list_job_free(j);
 		return;
 	}
@@ -222,6 +256,8 @@ desc_run(void *arg)
 	if (store_kinds[j->kind].describe(s->client, j->cluster,
 	    (const char *const *)j->names, j->n, &objs, &failures, &err) != 0) {
 		store_note_outcome(s, &err);
+		if (err.code != ECS_E_NOTFOUND)
+			note_error(s, j->keys[0], &err);
 		for (i = 0; i < j->n; i++) {
 			if (err.code == ECS_E_NOTFOUND)
 				cache_put_negative(s->cache, j->keys[i], j->claims[i]);
