@@ -28,6 +28,11 @@
  * the bound are in flight at once the table exceeds it until they end
  * (cache_claim then refuses new keys; cache_get cannot refuse).
  *
+ * Waiting. A reader that waits for another's fetch sleeps on its condition
+ * variable (CLOCK_MONOTONIC) for at most interrupt_check_ms at a time and
+ * asks cfg.interrupted() in between, outside the lock: a reader whose
+ * caller goes away leaves alone, and the fetch goes on for the others.
+ *
  * Usage rule: a thread that holds a claim must not block in cache_get on
  * a key whose fetcher may be waiting for that claim; batch siblings are
  * taken with cache_claim, which never waits.
@@ -44,6 +49,7 @@
 #define MIN_BUCKETS	64	/* initial hash table size, a power of two */
 #define SMALL_DROPS	8	/* values to unref before a heap list is needed */
 #define SWEEP		4	/* dead entries dropped per operation at most */
+#define CHECK_MS	20	/* default interrupt_check_ms */
 
 /* One key's state. Every field is protected by the cache's lock. */
 struct entry {
@@ -58,7 +64,8 @@ struct entry {
 	uint64_t	 claim;		/* the fetch in flight; 0 for none */
 	uint64_t	 fail_seq;	/* the last claim that ended in cache_fail */
 	int		 fail_error;
-	unsigned	 nwaiters;	/* readers sleeping on this key's fetch */
+	unsigned	 nwaiters;	/* readers sleeping on this key's fetch, or handed */
+	unsigned	 handed;	/* of those, claims handed over (cache_hand) */
 	unsigned	 has_value:1;
 	unsigned	 negative:1;
 	unsigned	 in_lru:1;
@@ -67,6 +74,7 @@ struct entry {
 
 struct cache {
 	struct cache_config cfg;	/* immutable after cache_new */
+	long		 check_ms;	/* immutable: the interrupt poll interval */
 	pthread_mutex_t	 lock;		/* protects everything below */
 	/* Waiters sleep on conds[hash % NCONDS] under lock. */
 	pthread_cond_t	 conds[NCONDS];
@@ -428,17 +436,22 @@ entry_store(struct cache *c, struct entry *e, int negative, void *value,
 struct cache *
 cache_new(const struct cache_config *cfg)
 {
+	pthread_condattr_t ca;
 	struct cache *c;
 	size_t i;
 
 	c = emalloc(sizeof(*c));
 	memset(c, 0, sizeof(*c));
 	c->cfg = *cfg;
-	if (pthread_mutex_init(&c->lock, NULL) != 0)
+	c->check_ms = cfg->interrupt_check_ms > 0 ? cfg->interrupt_check_ms : CHECK_MS;
+	if (pthread_mutex_init(&c->lock, NULL) != 0 ||
+	    pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0)
 		abort();
 	for (i = 0; i < NCONDS; i++)
-		if (pthread_cond_init(&c->conds[i], NULL) != 0)
+		if (pthread_cond_init(&c->conds[i], &ca) != 0)
 			abort();
+	pthread_condattr_destroy(&ca);
 	c->nbuckets = MIN_BUCKETS;
 	c->buckets = emalloc(c->nbuckets * sizeof(*c->buckets));
 	for (i = 0; i < c->nbuckets; i++)
@@ -472,23 +485,60 @@ cache_free(struct cache *c)
 }
 
 /*
- * Looks key up; see cache.h. A reader that waits remembers the claim w it
- * waits for: anything stored since w (e->vseq >= w) answers it even if
- * already expired, and a failure of w or of a later fetch answers it with
- * CACHE_FAILED. A rejected put leaves neither, so the reader looks again.
+ * Sleeps on key's condition variable for at most check_ms (with the lock
+ * held, as pthread_cond_timedwait does); returns 1 when the caller went
+ * away. The lock is dropped around the callback.
  */
-enum cache_state
-cache_get(struct cache *c, const char *key, void **value, uint64_t *claim,
+static int
+wait_once(struct cache *c, uint64_t hash)
+{
+	struct timespec ts;
+
+	if (c->cfg.interrupted == NULL) {
+		pthread_cond_wait(&c->conds[hash & (NCONDS - 1)], &c->lock);
+		return 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += c->check_ms / 1000;
+	ts.tv_nsec += (c->check_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&c->conds[hash & (NCONDS - 1)], &c->lock, &ts);
+	pthread_mutex_unlock(&c->lock);
+	if (c->cfg.interrupted()) {
+		pthread_mutex_lock(&c->lock);
+		return 1;
+	}
+	pthread_mutex_lock(&c->lock);
+	return 0;
+}
+
+/*
+ * Looks key up; see cache.h. A reader that waits remembers the claim w it
+ * waits for (cache_wait starts with one): anything stored since w
+ * (e->vseq >= w) answers it even if already expired, and a failure of w
+ * or of a later fetch answers it with CACHE_FAILED. A rejected or
+ * abandoned put leaves neither, so the reader looks again.
+ */
+static enum cache_state
+lookup(struct cache *c, const char *key, uint64_t w, void **value, uint64_t *claim,
     int *error)
 {
 	struct drops d;
 	struct entry *e;
 	enum cache_state st;
-	uint64_t hash = hash_key(key), now, w = 0;
-	int waited = 0;
+	uint64_t hash = hash_key(key), now;
+	int waited = 0, gone;
 
 	drops_init(&d);
 	pthread_mutex_lock(&c->lock);
+	/* The pin of cache_hand() ends here, under the same lock as the look. */
+	if (w != 0 && (e = table_lookup(c, key, hash)) != NULL && e->handed > 0) {
+		e->handed--;
+		e->nwaiters--;
+	}
 	for (;;) {
 		now = now_ms(c);
 		e = table_lookup(c, key, hash);
@@ -527,16 +577,23 @@ cache_get(struct cache *c, const char *key, void **value, uint64_t *claim,
 			c->stats.waits++;
 			waited = 1;
 		}
-		w = e->claim;
+		if (e->claim > w)
+			w = e->claim;
 		e->nwaiters++;
 		lru_remove(c, e);
-		pthread_cond_wait(&c->conds[hash & (NCONDS - 1)], &c->lock);
+		gone = wait_once(c, hash);
 		/*
 		 * e is still in the table: it was pinned by nwaiters. Every
 		 * way out of the loop settles it, after the failure record
 		 * it may carry for this reader has been read.
 		 */
 		e->nwaiters--;
+		if (gone) {
+			c->stats.interrupted++;
+			entry_settle(c, e, 0, &d);
+			st = CACHE_INTERRUPTED;
+			goto out;
+		}
 	}
 	*claim = entry_claim(c, e);
 	c->stats.misses++;
@@ -546,6 +603,36 @@ out:
 	pthread_mutex_unlock(&c->lock);
 	drops_run(c, &d);
 	return st;
+}
+
+enum cache_state
+cache_get(struct cache *c, const char *key, void **value, uint64_t *claim,
+    int *error)
+{
+	return lookup(c, key, 0, value, claim, error);
+}
+
+enum cache_state
+cache_wait(struct cache *c, const char *key, uint64_t claim, void **value,
+    uint64_t *newclaim, int *error)
+{
+	return lookup(c, key, claim, value, newclaim, error);
+}
+
+void
+cache_hand(struct cache *c, const char *key, uint64_t claim)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&c->lock);
+	e = table_lookup(c, key, hash_key(key));
+	if (e != NULL && e->claim == claim && claim != 0) {
+		/* Pinned as a waiter would be: the result stays for cache_wait. */
+		e->handed++;
+		e->nwaiters++;
+		lru_remove(c, e);
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 int
@@ -585,7 +672,7 @@ out:
  */
 static void
 claim_end(struct cache *c, const char *key, uint64_t claim, int negative,
-    int failed, void *value, int error)
+    int failed, void *value, int error, int abandon)
 {
 	struct drops d;
 	struct entry *e;
@@ -598,7 +685,9 @@ claim_end(struct cache *c, const char *key, uint64_t claim, int negative,
 	if (e == NULL || claim == 0 || e->claim != claim)
 		goto out;
 	e->claim = 0;
-	if (failed) {
+	if (abandon)
+		;
+	else if (failed) {
 		e->fail_seq = claim;
 		e->fail_error = error;
 	} else if (e->gen > claim)
@@ -606,7 +695,7 @@ claim_end(struct cache *c, const char *key, uint64_t claim, int negative,
 	else
 		entry_store(c, e, negative, value, claim, now, &d);
 	wake_waiters(c, e);
-	entry_settle(c, e, !failed, &d);
+	entry_settle(c, e, !failed && !abandon, &d);
 	lru_trim(c, now, &d);
 out:
 	pthread_mutex_unlock(&c->lock);
@@ -616,19 +705,25 @@ out:
 void
 cache_put(struct cache *c, const char *key, void *value, uint64_t claim)
 {
-	claim_end(c, key, claim, 0, 0, value, 0);
+	claim_end(c, key, claim, 0, 0, value, 0, 0);
 }
 
 void
 cache_put_negative(struct cache *c, const char *key, uint64_t claim)
 {
-	claim_end(c, key, claim, 1, 0, NULL, 0);
+	claim_end(c, key, claim, 1, 0, NULL, 0, 0);
 }
 
 void
 cache_fail(struct cache *c, const char *key, uint64_t claim, int error)
 {
-	claim_end(c, key, claim, 0, 1, NULL, error);
+	claim_end(c, key, claim, 0, 1, NULL, error, 0);
+}
+
+void
+cache_abandon(struct cache *c, const char *key, uint64_t claim)
+{
+	claim_end(c, key, claim, 0, 0, NULL, 0, 1);
 }
 
 int

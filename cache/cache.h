@@ -34,6 +34,15 @@ struct cache_config {
 	void	(*unref)(void *value);
 	/* Monotonic milliseconds; NULL for CLOCK_MONOTONIC. For tests. */
 	uint64_t (*now_ms)(void);
+	/*
+	 * Whether the calling thread's caller is going away (e.g. its FUSE
+	 * request was interrupted). A reader waiting for another's fetch
+	 * asks it every interrupt_check_ms (default 20) and, when it answers
+	 * non-zero, stops waiting with CACHE_INTERRUPTED; the fetch goes on
+	 * for the others. Called without the cache's lock. NULL: never.
+	 */
+	int	(*interrupted)(void);
+	long	interrupt_check_ms;
 };
 
 enum cache_state {
@@ -41,6 +50,7 @@ enum cache_state {
 	CACHE_NEGATIVE,	/* a fresh negative entry: the key does not exist */
 	CACHE_MISS,	/* the caller is now the key's fetcher and holds *claim */
 	CACHE_FAILED,	/* the fetch this call waited for failed with *error */
+	CACHE_INTERRUPTED, /* the caller went away while waiting; nothing is held */
 };
 
 struct cache_stats {
@@ -48,6 +58,7 @@ struct cache_stats {
 	unsigned long	negative_hits;
 	unsigned long	misses;
 	unsigned long	waits;		/* readers that waited for another's fetch */
+	unsigned long	interrupted;	/* waits given up because the caller went away */
 	unsigned long	stale_serves;
 	unsigned long	evictions;
 	unsigned long	rejected_puts;	/* results dropped by the generation check */
@@ -69,6 +80,21 @@ void cache_free(struct cache *c);
 enum cache_state cache_get(struct cache *c, const char *key, void **value,
     uint64_t *claim, int *error);
 /*
+ * Hands claim on key over to another thread: the entry keeps whatever
+ * that thread stores (or its failure) for this thread's cache_wait(),
+ * which must follow, however short the TTLs.
+ */
+void cache_hand(struct cache *c, const char *key, uint64_t claim);
+/*
+ * Waits for the fetch of key under claim (handed over with cache_hand())
+ * to end, then answers as cache_get() does, except that whatever that
+ * fetch (or a later one) stored answers however old it is. When the fetch
+ * stored nothing (abandoned, or refused by the generation check), returns
+ * CACHE_MISS with a new claim, as cache_get() would.
+ */
+enum cache_state cache_wait(struct cache *c, const char *key, uint64_t claim,
+    void **value, uint64_t *newclaim, int *error);
+/*
  * Claims key for a batch fetch without waiting: returns 1 with *claim when
  * the key is missing or expired and nobody fetches it, else 0.
  */
@@ -80,6 +106,9 @@ void cache_put(struct cache *c, const char *key, void *value, uint64_t claim);
 void cache_put_negative(struct cache *c, const char *key, uint64_t claim);
 /* Ends a claim with a failure; the waiters of this fetch get CACHE_FAILED and error. */
 void cache_fail(struct cache *c, const char *key, uint64_t claim, int error);
+/* Ends a claim with nothing stored and no failure: the waiters look again
+ * (and one of them becomes the key's fetcher). */
+void cache_abandon(struct cache *c, const char *key, uint64_t claim);
 
 /* A value no older than stale_ttl, fresh or not, as a new reference; 1 if found.
  * Counts as a stale serve. */

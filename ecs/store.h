@@ -4,8 +4,13 @@
  * up to batch-1 listed-but-uncached siblings of the same kind and cluster
  * (the names that follow it in sorted order), so that a glob over a folder
  * costs ceil(N / batch) Describe calls. Concurrent readers of one missing
- * object share one call. When a fetch fails, a value up to stale_ttl old is
- * served instead.
+ * object share one call, made on the store's own threads: a reader that
+ * goes away (see ecs_store_config.interrupted) stops waiting, and the call
+ * goes on for the others. A read in a collection not listed yet lists it
+ * first. When the misses of one listing scan it, the batches that follow
+ * are described ahead of the reader, in parallel (a window that grows as
+ * the scan goes on, at most max_inflight calls per throttling category).
+ * When a fetch fails, a value up to stale_ttl old is served instead.
  *
  * Every json_t handed out is a new reference the caller releases with
  * json_decref(), and must not be modified. Names are plain names (not
@@ -29,6 +34,17 @@ struct ecs_store_config {
 	long	negative_ttl_ms;
 	long	stale_ttl_ms;
 	size_t	max_entries;
+	/*
+	 * Whether the calling thread's caller is going away (the front end
+	 * answers for its request). A reader waiting for a fetch asks it
+	 * every 20 ms and, when it answers non-zero, fails with
+	 * ECS_E_INTERRUPTED; the fetch goes on for the other readers.
+	 * NULL: readers wait until the fetch ends.
+	 */
+	int	(*interrupted)(void);
+	/* Describe/List calls the store's threads make at once per
+	 * throttling category; 0: 8. */
+	unsigned max_inflight;
 };
 
 /* The kinds of object the store knows; each has a listing and a describe. */
@@ -40,7 +56,12 @@ enum ecs_kind {
 	ECS_KIND_COUNT
 };
 
-/* client is borrowed and must outlive the store. Free with ecs_store_free(). */
+/*
+ * client is borrowed and must outlive the store. Free with
+ * ecs_store_free(), which shuts the client down (ecs_client_shutdown:
+ * calls in flight end at once, later ones fail), joins the store's
+ * threads and fails the fetches still queued; free the client after it.
+ */
 struct ecs_store *ecs_store_new(struct ecs_client *client, const struct ecs_store_config *cfg);
 void ecs_store_free(struct ecs_store *s);
 

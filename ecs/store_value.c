@@ -14,6 +14,7 @@
 
 struct sval {
 	atomic_int	 refs;
+	atomic_uint	 ahead_id;	/* the read-ahead batch it came in; 0 once used */
 	json_t		*json;		/* a listing, or NULL */
 	size_t		 len;
 	char		 text[];	/* an object, when json is NULL */
@@ -47,11 +48,26 @@ sval_object(json_t *obj)
 	struct sval *v = xmalloc(sizeof(*v) + len + 1);
 
 	atomic_init(&v->refs, 1);
+	atomic_init(&v->ahead_id, 0);
 	v->json = NULL;
 	v->len = len;
 	memcpy(v->text, text ? text : "{}", len + 1);
 	free(text);
 	return v;
+}
+
+void
+sval_mark_ahead(struct sval *v, unsigned id)
+{
+	atomic_store(&v->ahead_id, id);
+}
+
+unsigned
+sval_first_use(struct sval *v)
+{
+	if (atomic_load(&v->ahead_id) == 0)
+		return 0;
+	return atomic_exchange(&v->ahead_id, 0);
 }
 
 void

@@ -17,6 +17,10 @@ struct sval_parsed;
 struct sval *sval_listing(json_t *names);
 /* A value holding obj (borrowed) as compact text. */
 struct sval *sval_object(json_t *obj);
+/* Marks v as read ahead, in read-ahead batch id (> 0). */
+void sval_mark_ahead(struct sval *v, unsigned id);
+/* The read-ahead batch of v the first time a reader uses it; else 0. */
+unsigned sval_first_use(struct sval *v);
 /* Reference counting, as the cache's ref/unref callbacks. */
 void sval_ref(void *v);
 void sval_unref(void *v);

@@ -59,10 +59,14 @@ def test_rss_of_5_clusters_1000_services_10000_tasks(emulator, mount_factory):
         assert r.stdout.split() == ["1000", "2", "2000", "RUNNING"], r.stdout
         assert r.stderr == ""
     calls = emulator.calls()
-    # Listed in pages of 100, described in batches of 10 and 100.
+    # Listed in pages of 100 (tasks: those running, and one page of the
+    # stopped ones, so that an id in neither costs no call), described in
+    # batches of 10 and 100, most of them read ahead of the reader.
     assert calls["ListServices"] == 50 and calls["DescribeServices"] == 500
-    assert calls["ListTasks"] == 100 and calls["DescribeTasks"] == 100
+    assert calls["ListTasks"] == 100 + 5 and calls["DescribeTasks"] == 100
     st = stats(m)
+    # Read-ahead fetched nothing that was not read.
+    assert st["prefetched"] > 10000 and st["prefetched"] == st["prefetch_used"]
     # Everything read is still cached: 15,000 objects and their listings.
     assert st["cache_entries"] >= 15000
     assert st["cache_evictions"] == 0

@@ -23,8 +23,10 @@ The admin API lives under /_ecsim/ and is unsigned JSON:
                      "errors": {Op: {Code: n}}}; every request naming a
                      target counts, dropped and failed ones included
   POST reset_calls   zero the counts and the log
-  GET  log           [{"t", "action", "status", "error"}] (last 100,000;
-                     status 0 and error "ConnectionDropped" for drops)
+  GET  log           [{"t", "action", "status", "error", "start"}] (last
+                     100,000; t when answered, start when received, both
+                     wall-clock seconds; status 0 and error
+                     "ConnectionDropped" for drops)
   POST faults        replace the fault configuration (see faults.py);
                      GET faults shows it
   POST time_scale    {"scale": X}; GET time_scale shows it and sim time
@@ -82,14 +84,16 @@ class Stats:
             self.calls[action] += 1
             self.total += 1
 
-    def record(self, action, status, error):
+    def record(self, action, status, error, start=None):
         with self._lock:
             if error is not None:
                 self.errors[action][error] += 1
                 if error == "ThrottlingException":
                     self.throttled[action] += 1
-            self.log.append({"t": time.time(), "action": action,
-                "status": status, "error": error})
+            now = time.time()
+            self.log.append({"t": now, "action": action,
+                "status": status, "error": error,
+                "start": now if start is None else start})
 
     def snapshot(self):
         with self._lock:
@@ -233,36 +237,37 @@ class Handler(BaseHTTPRequestHandler):
                 namespace=CORAL))
             return
         srv.stats.count(action)
+        start = time.time()
         delay = srv.faults.latency(action)
         if delay > 0:
             time.sleep(delay)
         if srv.faults.drop(action):
-            srv.stats.record(action, 0, "ConnectionDropped")
+            srv.stats.record(action, 0, "ConnectionDropped", start)
             self.close_connection = True
             return
         echoed = srv.wire.echo(self.headers, srv.creds)
         if echoed is not None:
-            srv.stats.record(action, echoed.status, echoed.code)
+            srv.stats.record(action, echoed.status, echoed.code, start)
             self._send_error(rid, echoed)
             return
         try:
             result = self._call(action, body)
         except ApiError as e:
-            srv.stats.record(action, e.status, e.code)
+            srv.stats.record(action, e.status, e.code, start)
             self._send_error(rid, e)
             return
         except Exception:
             traceback.print_exc()
-            srv.stats.record(action, 500, "InternalFailure")
+            srv.stats.record(action, 500, "InternalFailure", start)
             self._send_error(rid, ApiError("InternalFailure",
                 "The request processing has failed because of an unknown "
                 "error, exception or failure.", 500, namespace=CORAL))
             return
         if srv.wire.drop_after_apply(action):
-            srv.stats.record(action, 0, "ConnectionDroppedAfterApply")
+            srv.stats.record(action, 0, "ConnectionDroppedAfterApply", start)
             self.close_connection = True
             return
-        srv.stats.record(action, 200, None)
+        srv.stats.record(action, 200, None, start)
         delay = srv.faults.response_delay(action)
         if delay > 0:
             time.sleep(delay)
