@@ -204,12 +204,13 @@ fs_ino_ref_file(const char *path, const char *data, size_t len, struct fs_snap *
 	pthread_mutex_lock(&ino_lock);
 	e = find_path(path);
 	if (e == NULL || e->snap == NULL || e->snap->len != len ||
-	    memcmp(e->snap->data, data, len) != 0) {
+	    (len > 0 && memcmp(e->snap->data, data, len) != 0)) {
 		s = xmalloc(sizeof(*s) + len + 1);
 		s->refs = 1;
 		clock_gettime(CLOCK_REALTIME, &s->mtime);
 		s->len = len;
-		memcpy(s->data, data, len);
+		if (len > 0)
+			memcpy(s->data, data, len);
 		s->data[len] = '\0';
 		e = insert(path, next_ino++);
 		e->snap = s;

@@ -73,6 +73,8 @@ ctx_setup(struct fs_ctx *ctx)
 		.negative_ttl_ms = ctx->opts.negative_ttl_ms,
 		.stale_ttl_ms = ctx->opts.stale_ttl_ms,
 		.max_entries = (size_t)ctx->opts.cache_max,
+		/* A reader waiting on another's fetch leaves only when it is going away. */
+		.interrupted = fs_req_going_away,
 	};
 	struct ecs_error err;
 

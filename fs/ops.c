@@ -31,6 +31,7 @@
 #include "fs/errmap.h"
 #include "fs/fs.h"
 #include "fs/ino.h"
+#include "fs/initfix.h"
 #include "fs/inval.h"
 #include "fs/log.h"
 #include "fs/req.h"
@@ -332,6 +333,9 @@ ll_init(void *userdata, struct fuse_conn_info *conn)
 	 * reach us.
 	 */
 	conn->want &= ~(unsigned)(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_ATOMIC_O_TRUNC);
+	/* Lookups and readdirs of one folder run in parallel (fs/initfix.c). */
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		fs_initfix_arm(fuse_session_fd(ctx->se));
 	fs_ino_init();
 	fs_inval_start(ctx->se);
 	fs_wait_start(ctx);

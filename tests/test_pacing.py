@@ -222,7 +222,9 @@ def test_rates_and_figures_per_category(emulator, mount_factory):
     assert st["category.service_read.requests"] == 9
     assert st["category.service_read.waits"] >= 2
     assert st["category.service_read.wait_ms"] >= 250
-    assert st["category.service_read.max_wait_ms"] <= 1000 / 3.5 + 10
+    # Read-ahead queues up to the store's 8 calls in flight of a category at
+    # once, served in turn at the refill rate: the last waits 8 intervals.
+    assert st["category.service_read.max_wait_ms"] <= 8 * 1000 / 3.5 + 50
 
 
 def test_sustained_throttling_bounds_what_a_writer_sees(emulator, mount_factory):
