@@ -67,6 +67,14 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Sorts the strings bytewise, as ls(1) in the C locale (types are not kept). */
+static void
+strv_sort(struct strv *s)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+}
+
 /* Prints `ecsfs: PATH: <strerror>` for a negative errno. */
 static void
 fail(const char *path, int rc)
@@ -205,7 +213,7 @@ expand_from(struct fs_ctx *ctx, const char *prefix, char **comps, size_t i, size
 	}
 	if (node_get(ctx, prefix, &node) == 0 && node.file == NULL &&
 	    list_dir(&node, &names) == 0) {
-		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+		strv_sort(&names);
 		for (j = 0; j < names.n; j++) {
 			if (fnmatch(comps[i], names.v[j], FNM_PERIOD) != 0)
 				continue;
@@ -260,8 +268,8 @@ cmd_ls(struct fs_ctx *ctx, struct strv *paths)
 		}
 		fs_node_clear(&node);
 	}
-	qsort(files.v, files.n, sizeof(*files.v), cmp_str);
-	qsort(dirs.v, dirs.n, sizeof(*dirs.v), cmp_str);
+	strv_sort(&files);
+	strv_sort(&dirs);
 	for (i = 0; i < files.n; i++)
 		printf("%s\n", files.v[i]);
 	for (i = 0; i < dirs.n; i++) {
@@ -275,7 +283,7 @@ cmd_ls(struct fs_ctx *ctx, struct strv *paths)
 			strv_free(&names);
 			continue;
 		}
-		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+		strv_sort(&names);
 		if (paths->n > 1)
 			printf("%s%s:\n", shown || files.n > 0 ? "\n" : "",
 			    dirs.v[i][0] != '\0' ? dirs.v[i] : ".");
