@@ -3,10 +3,13 @@
 Each pipeline is checked against Harness's published pipeline schema
 (../shared/schemas/harness-pipeline-v0.json), its shell steps against
 shellcheck, and then run end to end by helpers/harness.py the way a
-Harness delegate runs it: every shell step mounts the real ecsfs against
-the emulator, works through the mount and unmounts.  The results are
-checked in the emulator's state and call counts and in the steps' output
-variables, for every action with dry_run true and false.
+Harness delegate runs it: every shell step uses the kit's step helper
+(examples/harness/ecsfs-step.sh), which mounts the real ecsfs against the
+emulator and unmounts it at the step's end, or runs `ecsfs ls|cat|tee`
+without FUSE; every case runs in both modes (ECSFS_MODE=mount|command).
+The results are checked in the emulator's state and call counts and in
+the steps' output variables, for every action with dry_run true and false,
+and the two modes are compared: same results, outputs and journal.
 """
 import copy
 import json
