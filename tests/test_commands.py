@@ -66,10 +66,12 @@ def test_ls_root_cluster_and_services(emulator):
 
 
 def test_ls_matches_the_mount(emulator, mount):
-    for rel in ("", PROD, PROD + "/services", PROD + "/services/api", ".ecsfs"):
+    for rel in ("", PROD, PROD + "/services", PROD + "/services/api", ".ecsfs",
+                PROD + "/services/worker/tasks", PROD + "/container_instances",
+                PROD + "/services/api/desired_count"):
         r = ecsfs(emulator, "ls", rel or ".")
-        want = subprocess.run(["ls", str(mount.p(rel))], capture_output=True, text=True,
-                              env={"LC_ALL": "C"}).stdout
+        want = subprocess.run(["ls", rel or "."], capture_output=True, text=True,
+                              cwd=mount.path, env={"LC_ALL": "C"}).stdout
         assert out(r) == want, rel
 
 
@@ -107,6 +109,17 @@ def test_cat_folders_links_and_missing_paths(emulator):
         r = ecsfs(emulator, "cat", missing)
         assert r.returncode == 1 and r.stdout == b""
         assert err(r) == "ecsfs: %s: No such file or directory\n" % missing
+
+
+def test_links_read_as_the_folders_they_point_at(emulator):
+    arns = emulator.aws("ecs", "list-tasks", "--cluster", PROD, "--service-name",
+                        "api")["taskArns"]
+    tids = sorted(a.split("/")[-1] for a in arns)
+    r = ecsfs(emulator, "ls", "%s/services/api/tasks" % PROD)
+    assert out(r).splitlines() == tids
+    link = "%s/services/api/tasks/%s" % (PROD, tids[0])
+    r = ecsfs(emulator, "cat", link)
+    assert r.returncode == 1 and err(r) == "ecsfs: %s: Is a directory\n" % link
 
 
 def test_a_glob_that_matches_nothing_runs_nothing(emulator):
