@@ -4,11 +4,14 @@
  */
 #include "fs/journal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ecs/xmalloc.h"
 #include "fs/log.h"
@@ -18,6 +21,7 @@ static pthread_mutex_t journal_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *journal_lines[FS_JOURNAL_MAX];	/* protected by journal_lock */
 static size_t journal_next;			/* protected by journal_lock */
 static size_t journal_count;			/* protected by journal_lock */
+static int journal_fd = -1;			/* -o journal=FILE; set before threads */
 
 void
 fs_journal_init(void)
@@ -28,11 +32,26 @@ fs_journal_init(void)
 	pthread_mutex_unlock(&journal_lock);
 }
 
+int
+fs_journal_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+
+	if (fd < 0)
+		return -errno;
+	journal_fd = fd;
+	return 0;
+}
+
 void
 fs_journal_free(void)
 {
 	size_t i;
 
+	if (journal_fd >= 0) {
+		close(journal_fd);
+		journal_fd = -1;
+	}
 	pthread_mutex_lock(&journal_lock);
 	for (i = 0; i < FS_JOURNAL_MAX; i++) {
 		free(journal_lines[i]);
@@ -98,6 +117,12 @@ fs_journal_add(const struct fs_journal_entry *e)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fs_req_caller(&fc);
+	if (fc.pid == 0) {
+		/* No FUSE request: the commands' own process made the change. */
+		fc.uid = getuid();
+		fc.gid = getgid();
+		fc.pid = getpid();
+	}
 	command_name(fc.pid, comm, sizeof(comm));
 	buf_init(&b);
 	buf_adds(&b, when);
@@ -118,6 +143,9 @@ fs_journal_add(const struct fs_journal_entry *e)
 	buf_addc(&b, '\n');
 	line = buf_steal(&b);
 	pthread_mutex_lock(&journal_lock);
+	/* One write per line: O_APPEND keeps lines of several writers whole. */
+	if (journal_fd >= 0 && write(journal_fd, line, strlen(line)) < 0)
+		fs_log_warn("journal: writing the journal file: %s", strerror(errno));
 	free(journal_lines[journal_next]);
 	journal_lines[journal_next] = line;
 	journal_next = (journal_next + 1) % FS_JOURNAL_MAX;

@@ -23,6 +23,12 @@ struct fs_journal_entry {
 };
 
 void fs_journal_init(void);
+/*
+ * Appends every later line to the file at path too (-o journal=FILE):
+ * created 0600, opened O_APPEND, one write(2) per line. Returns 0 or a
+ * negative errno.
+ */
+int fs_journal_open(const char *path);
 void fs_journal_free(void);
 /* Records e with the calling process (uid, pid, command name) of the FUSE request. */
 void fs_journal_add(const struct fs_journal_entry *e);

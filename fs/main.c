@@ -19,6 +19,7 @@
 #include "ecs/client.h"
 #include "ecs/creds.h"
 #include "ecs/log.h"
+#include "fs/cmd.h"
 #include "fs/fs.h"
 #include "fs/ino.h"
 #include "fs/inval.h"
@@ -31,8 +32,14 @@
 static void
 usage(const char *prog)
 {
-	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n\n"
-	    "Mounts one region of Amazon ECS as a directory tree.\n\n", prog);
+	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n"
+	    "       %s [options] /dev/fd/N\n"
+	    "       %s [options] ls|cat|tee [options] [PATH...]\n\n"
+	    "Mounts one region of Amazon ECS as a directory tree, or runs one\n"
+	    "command on the same tree without FUSE: ls and cat print what they\n"
+	    "print on the mount, tee writes its input to every PATH as a write on\n"
+	    "the mount does. PATH is relative to the tree's root and may hold\n"
+	    "the wildcards *, ? and [...] (quote them).\n\n", prog, prog, prog);
 	fs_opts_help();
 	printf("\nFUSE options (see mount.fuse3(8) for all):\n"
 	    "    -h, --help                   this help\n"
@@ -48,9 +55,8 @@ usage(const char *prog)
 	    "Permissions are always checked by the kernel (default_permissions).\n");
 }
 
-/* Loads configuration and credentials and builds the client and store. */
-static int
-ctx_setup(struct fs_ctx *ctx)
+int
+fs_ctx_setup(struct fs_ctx *ctx)
 {
 	struct ecs_config_overrides ov = {
 		.region = ctx->opts.region,
@@ -77,6 +83,7 @@ ctx_setup(struct fs_ctx *ctx)
 		.interrupted = fs_req_going_away,
 	};
 	struct ecs_error err;
+	int rc;
 
 	if (ecs_config_load(&ov, &ctx->cfg, &err) != 0 ||
 	    ecs_client_validate(&ctx->cfg, &err) != 0) {
@@ -103,18 +110,22 @@ ctx_setup(struct fs_ctx *ctx)
 	ctx->mount_time = time(NULL);
 	atomic_init(&ctx->dry_run, ctx->opts.dry_run);
 	fs_journal_init();
+	if (ctx->opts.journal != NULL && (rc = fs_journal_open(ctx->opts.journal)) != 0) {
+		fprintf(stderr, "ecsfs: %s: %s\n", ctx->opts.journal, strerror(-rc));
+		fs_ctx_teardown(ctx);
+		return -1;
+	}
 	return 0;
 }
 
-static void
-ctx_teardown(struct fs_ctx *ctx)
+void
+fs_ctx_teardown(struct fs_ctx *ctx)
 {
 	fs_journal_free();
 	ecs_store_free(ctx->store);
 	ecs_client_free(ctx->client);
 	creds_provider_free(ctx->creds);
 	ecs_config_free(&ctx->cfg);
-	fs_opts_free(&ctx->opts);
 }
 
 /* A limit in seconds from /proc/sys/fs/fuse, 0 when unset or absent. */
@@ -247,6 +258,8 @@ main(int argc, char *argv[])
 
 	/* No core file, no ptrace by others: the daemon holds credentials. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (fs_cmd_verb(argc, argv) >= 0)
+		return fs_cmd_main(argc, argv);
 	memset(&ctx, 0, sizeof(ctx));
 	fs_opts_defaults(&ctx.opts);
 	if (fs_opts_parse(&args, &ctx.opts) != 0)
@@ -269,7 +282,7 @@ main(int argc, char *argv[])
 	}
 	ctx.single_thread = cli.singlethread;
 	fs_req_single_thread(cli.singlethread);
-	if (ctx_setup(&ctx) != 0)
+	if (fs_ctx_setup(&ctx) != 0)
 		goto out;
 	ready = 1;
 	fs_ctx_set(&ctx);
@@ -332,9 +345,8 @@ out:
 	}
 	fs_ino_free();
 	if (ready)
-		ctx_teardown(&ctx);
-	else
-		fs_opts_free(&ctx.opts);
+		fs_ctx_teardown(&ctx);
+	fs_opts_free(&ctx.opts);
 	free(cli.mountpoint);
 	fuse_opt_free_args(&args);
 	return rc;

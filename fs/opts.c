@@ -43,6 +43,8 @@ const struct fs_opt_entry fs_opt_table[] = {
 	    "attempts per API call (else AWS_MAX_ATTEMPTS, the profile's max_attempts)", 1 },
 	{ "dry_run", FS_OPT_FLAG, OPT(dry_run), "off", NULL,
 	    "validate writes and journal them, send nothing that mutates", 0 },
+	{ "journal", FS_OPT_STRING, OPT(journal), "", "FILE",
+	    "append every journal line to FILE too (created 0600, one write per line)", 0 },
 	{ "wait_interval", FS_OPT_SECONDS, OPT(wait_interval_ms), "5", "SECONDS",
 	    "how often a reader of a wait file polls ECS", 1 },
 	{ "wait_timeout", FS_OPT_SECONDS, OPT(wait_timeout_ms), "600", "SECONDS",
@@ -219,6 +221,7 @@ fs_opts_free(struct fs_opts *o)
 	free(o->profile);
 	free(o->endpoint);
 	free(o->source);
+	free(o->journal);
 	free(o->rate_cluster_read);
 	free(o->rate_service_read);
 	free(o->rate_service_modify);

@@ -31,6 +31,7 @@ struct fs_opts {
 	char	*rate_service_modify;
 	char	*rate_resource_read;
 	char	*rate_resource_modify;
+	char	*journal;		/* -o journal=FILE, or NULL */
 	char	*source;		/* the SOURCE argument, if given */
 };
 

@@ -69,10 +69,13 @@ struct fs_waiter {
 	size_t			 reported;	/* the size last answered; protected */
 	int			 active;	/* polling; protected by wait_lock */
 	uint64_t		 last_seen;	/* a reader's last request; protected */
+	int			 consumer;	/* read by fs_wait_next(); protected */
 };
 
 static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t poll_cond;	/* the poller; monotonic clock */
+/* Readers blocked in fs_wait_next(); with wait_lock. */
+static pthread_cond_t next_cond = PTHREAD_COND_INITIALIZER;
 static struct fs_waiter *waiters;	/* protected by wait_lock */
 static int poller_running;		/* protected by wait_lock */
 static int poller_started;		/* set before and after the thread only */
@@ -153,6 +156,8 @@ deliver(struct fs_waiter *w)
 {
 	fuse_req_t req = w->req;
 
+	if (w->consumer)
+		pthread_cond_broadcast(&next_cond);
 	if (req == NULL)
 		return;
 	if (w->out.len > w->reported) {
@@ -295,7 +300,7 @@ collect(struct group **out, uint64_t now, long interval)
 	for (w = waiters; w != NULL; w = w->next) {
 		if (w->done || !w->active)
 			continue;
-		if (w->req == NULL && now > w->last_seen + (uint64_t)interval + IDLE_MS) {
+		if (w->req == NULL && !w->consumer && now > w->last_seen + (uint64_t)interval + IDLE_MS) {
 			w->active = 0;	/* its reader went away */
 			continue;
 		}
@@ -494,6 +499,7 @@ fs_wait_stop(void)
 		answer_stats(w);
 	}
 	pthread_cond_broadcast(&poll_cond);
+	pthread_cond_broadcast(&next_cond);
 	pthread_mutex_unlock(&wait_lock);
 	pthread_join(poller_thread, NULL);
 	poller_started = 0;
@@ -572,6 +578,41 @@ fs_wait_getattr(struct fs_waiter *w, fuse_req_t req, fuse_ino_t ino, pid_t calle
 	if (w->req != NULL)
 		pthread_cond_signal(&poll_cond);
 	pthread_mutex_unlock(&wait_lock);
+}
+
+int
+fs_wait_next(struct fs_waiter *w, struct buf *out, size_t *off)
+{
+	uint64_t now = (uint64_t)ecs_now_ms();
+	int rc;
+
+	pthread_mutex_lock(&wait_lock);
+	if (!w->active && !w->done) {
+		if (w->last_seen == 0) {
+			/* The wait's clock starts at its first read, as on the mount. */
+			w->deadline = now + (uint64_t)wait_ctx->opts.wait_timeout_ms;
+			w->due = now + GATHER_MS;
+		}
+		w->active = 1;
+	}
+	w->consumer = 1;
+	w->last_seen = now;
+	for (;;) {
+		if (w->out.len > *off) {
+			buf_add(out, w->out.data + *off, w->out.len - *off);
+			*off = w->out.len;
+			rc = 1;
+			break;
+		}
+		if (w->done) {
+			rc = w->error;
+			break;
+		}
+		pthread_cond_signal(&poll_cond);
+		pthread_cond_wait(&next_cond, &wait_lock);
+	}
+	pthread_mutex_unlock(&wait_lock);
+	return rc;
 }
 
 void

@@ -36,6 +36,14 @@ void fs_wait_getattr(struct fs_waiter *w, fuse_req_t req, fuse_ino_t ino, pid_t 
 void fs_wait_stat(struct fs_waiter *w, fuse_req_t req, fuse_ino_t ino);
 /* Answers a read of the output at off, at once. */
 void fs_wait_read(struct fs_waiter *w, fuse_req_t req, size_t size, off_t off);
+/*
+ * For a reader without FUSE (the commands): blocks until the output grows
+ * past *off or the wait ends, appends what is new to out and moves *off.
+ * Returns 1 while the wait goes on, 0 once it ended in success, or the
+ * negative errno of its failure once all output is out. The wait's clock
+ * starts at the first call, as at a mount reader's first getattr.
+ */
+int fs_wait_next(struct fs_waiter *w, struct buf *out, size_t *off);
 void fs_wait_close(struct fs_waiter *w);
 /* How many waits are polling. */
 size_t fs_wait_count(void);

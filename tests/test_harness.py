@@ -3,10 +3,13 @@
 Each pipeline is checked against Harness's published pipeline schema
 (../shared/schemas/harness-pipeline-v0.json), its shell steps against
 shellcheck, and then run end to end by helpers/harness.py the way a
-Harness delegate runs it: every shell step mounts the real ecsfs against
-the emulator, works through the mount and unmounts.  The results are
-checked in the emulator's state and call counts and in the steps' output
-variables, for every action with dry_run true and false.
+Harness delegate runs it: every shell step uses the kit's step helper
+(examples/harness/ecsfs-step.sh), which mounts the real ecsfs against the
+emulator and unmounts it at the step's end, or runs `ecsfs ls|cat|tee`
+without FUSE; every case runs in both modes (ECSFS_MODE=mount|command).
+The results are checked in the emulator's state and call counts and in
+the steps' output variables, for every action with dry_run true and false,
+and the two modes are compared: same results, outputs and journal.
 """
 import copy
 import json
@@ -36,8 +39,10 @@ DEV = "development-cluster"
 MUTATING = ("UpdateService", "StopTask", "UpdateContainerInstancesState")
 ACTIONS = ["list_clusters", "list_services", "list_tasks", "scale_up", "scale_down", "scale_to",
            "restart", "stop", "stop_tasks", "drain_instances"]
-MOUNTED = re.compile(r"^ecsfs \d+\.\d+\.\d+ mounted (?:read-only )?at (\S+): "
-                     r"region=(\S+)(?: dry_run=(\d))?$", re.M)
+MOUNTED = re.compile(r"^ecsfs \d+\.\d+\.\d+ \((mount|command)(?:, ro)?\): "
+                     r"region=(\S+) dry_run=(\d)$", re.M)
+STEP_HELPER = HARNESS / "ecsfs-step.sh"
+MODES = ["mount", "command"]
 
 
 def needs(path_or_tool, what):
@@ -147,7 +152,7 @@ def test_lifecycle_pipeline_shape():
 
 
 @pytest.mark.parametrize("path", PIPELINES, ids=lambda p: p.stem)
-def test_every_step_mounts_and_unmounts_and_never_names_an_endpoint(path):
+def test_every_step_uses_the_step_helper_and_never_names_an_endpoint(path):
     doc = load(path)
     text = path.read_text()
     for word in ("amazonaws.com", "endpoint=", "AWS_ENDPOINT_URL", "127.0.0.1"):
@@ -155,12 +160,12 @@ def test_every_step_mounts_and_unmounts_and_never_names_an_endpoint(path):
     for _, s in shell_steps(doc):
         script = s["spec"]["source"]["spec"]["script"]
         assert script.startswith("set -euo pipefail\n"), s["identifier"]
-        assert "trap unmount EXIT" in script and "fusermount3 -u" in script, s["identifier"]
-        assert re.search(r'(opts=|ecsfs -o )"region=\$AWS_REGION', script), s["identifier"]
-        assert re.search(r'^(if !? ?)?ecsfs -o "[^"]*" "\$MNT"', script, re.M), s["identifier"]
-        assert "${ECSFS_MOUNT_OPTIONS:+,$ECSFS_MOUNT_OPTIONS}" in script, s["identifier"]
-        if "DRY_RUN" in script:
-            assert 'opts="$opts,dry_run"' in script, s["identifier"]
+        # One helper does the mount or the commands; no step touches FUSE itself.
+        assert '. "${ECSFS_STEP:-/usr/local/share/ecsfs/ecsfs-step.sh}"' in script, \
+            s["identifier"]
+        assert re.search(r"^(if ! )?ecsfs_begin( ro)?(; then)?$", script, re.M), s["identifier"]
+        for word in ("fusermount3", "$MNT", "/dev/fuse", "ecsfs -o"):
+            assert word not in script, (s["identifier"], word)
         env = {v["name"]: v["value"] for v in s["spec"]["environmentVariables"]}
         assert env["AWS_ACCESS_KEY_ID"] == '<+secrets.getValue("org.aws_access_key_id")>'
         assert env["AWS_SECRET_ACCESS_KEY"] == \
@@ -185,14 +190,33 @@ def test_shell_steps_pass_shellcheck(path, tmp_path):
 
 # -- running the pipelines -------------------------------------------------------
 
-@pytest.fixture
-def harness(emulator, tmp_path):
-    """run(pipeline, **inputs) -> Execution, on a delegate environment made of the
-    emulator's endpoint and the built ecsfs; credentials come only from secrets."""
-    emulator.time_scale(60)
+def test_the_step_helper_passes_shellcheck():
+    if shutil.which("shellcheck") is None:
+        needs("shellcheck", "install it with tests/deps.sh")
+    r = subprocess.run(["shellcheck", "-s", "bash", str(STEP_HELPER)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout
+
+
+def delegate_env(emulator, mode):
+    """A delegate's environment: the emulator's endpoint, the built ecsfs, the kit's
+    step helper and the mode; no credentials."""
     env = emulator.env(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None, AWS_REGION=None,
                        AWS_DEFAULT_REGION=None)
     env["PATH"] = "%s:%s" % (binary().parent, env["PATH"])
+    env["ECSFS_STEP"] = str(STEP_HELPER)
+    env["ECSFS_MODE"] = mode
+    return env
+
+
+@pytest.fixture(params=MODES)
+def harness(emulator, tmp_path, request):
+    """run(pipeline, **inputs) -> Execution, on a delegate environment made of the
+    emulator's endpoint and the built ecsfs; credentials come only from secrets.
+    Every test that uses it runs twice: with the mount and with the commands."""
+    mode = request.param
+    emulator.time_scale(60)
+    env = delegate_env(emulator, mode)
     env["ECSFS_MOUNT_OPTIONS"] = "wait_interval=0.2,wait_timeout=60"
     secrets = {"org.aws_access_key_id": emulator.access_key,
                "org.aws_secret_access_key": emulator.secret_key}
@@ -209,7 +233,8 @@ def harness(emulator, tmp_path):
                 s.stage, s.id, s.leaked_mounts, ex.report())
             if s.type == "ShellScript" and s.status == "Success":
                 m = MOUNTED.search(s.stdout)
-                assert m, "%s.%s did not mount:\n%s" % (s.stage, s.id, ex.report())
+                assert m, "%s.%s did not start ecsfs:\n%s" % (s.stage, s.id, ex.report())
+                assert m.group(1) == mode
                 assert m.group(2) == emulator.region
                 if m.group(3) is not None:
                     assert m.group(3) == ("1" if ex.inputs.get("dry_run") == "true" else "0")
@@ -518,11 +543,12 @@ def test_an_action_outside_the_allowed_values_is_refused(harness):
         harness(LIFECYCLE, action="reboot_everything")
 
 
-def test_wrong_credentials_fail_at_initialize(emulator, tmp_path):
+@pytest.mark.parametrize("mode", MODES)
+def test_wrong_credentials_fail_at_initialize(emulator, tmp_path, mode):
     secrets = {"org.aws_access_key_id": emulator.access_key,
                "org.aws_secret_access_key": "not-the-secret"}
-    env = emulator.env(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None)
-    env["PATH"] = "%s:%s" % (binary().parent, env["PATH"])
+    env = delegate_env(emulator, mode)
+    env["AWS_REGION"] = emulator.region
     ex = HarnessRun(LIFECYCLE, env, secrets, {"action": "list_clusters"},
                     tmp_path / "badcreds").execute()
     init = ex.step("INITIALIZE", "initialize")
@@ -622,4 +648,51 @@ def test_list_resources_pipeline(harness, emulator, kind, cluster):
         expected = want[k] if kind == "all" or shown[kind] == k else []
         assert rows[k] == expected, (k, step.stdout)
     assert mutating_calls(emulator) == {}
-    assert "mounted read-only" in step.stdout
+    assert re.search(r"^ecsfs \S+ \((mount|command), ro\): ", step.stdout, re.M)
+
+
+# -- both modes alike -----------------------------------------------------------
+
+JOURNAL_VOLATILE = re.compile(r"^\S+ uid=\d+ pid=\d+ comm=\S+ | request_id=\S+")
+
+
+def journal_of(step):
+    """The journal lines a step printed after its "journal:" line, without what
+    differs from run to run (time, pid, command name, request id)."""
+    lines = step.stdout.split("journal:\n", 1)[-1].splitlines()
+    return [JOURNAL_VOLATILE.sub(" ", l) for l in lines if " op=" in l]
+
+
+@pytest.mark.parametrize("pipeline, inputs", [
+    (LIFECYCLE, dict(action="scale_to", dry_run="false", cluster_name=DEV,
+                     service_names="api,web", desired_count="2")),
+    (LIFECYCLE, dict(action="restart", dry_run="true", cluster_name=PROD,
+                     service_names="api,web")),
+    (SCALE, dict(cluster_name=DEV, service_names="api,web", desired_count="+1",
+                 dry_run="false")),
+], ids=["scale_to", "restart-dry-run", "scale-services"])
+def test_mount_and_commands_give_the_same_results_outputs_and_journal(tmp_path, pipeline,
+                                                                      inputs):
+    from helpers.ecsim import Emulator
+    secrets = None
+    seen = {}
+    for mode in MODES:
+        (tmp_path / mode).mkdir()
+        with Emulator(tmp_path / mode) as emu:
+            emu.time_scale(60)
+            env = delegate_env(emu, mode)
+            env["ECSFS_MOUNT_OPTIONS"] = "wait_interval=0.2,wait_timeout=60"
+            secrets = {"org.aws_access_key_id": emu.access_key,
+                       "org.aws_secret_access_key": emu.secret_key}
+            ex = HarnessRun(pipeline, env, secrets, inputs, tmp_path / mode / "run").execute()
+            assert ex.status == "Success", ex.report()
+            seen[mode] = {
+                "outputs": {(s.stage, s.id): s.outputs for s in ex.ran()},
+                "journal": {(s.stage, s.id): journal_of(s) for s in ex.ran()
+                            if s.type == "ShellScript"},
+                "desired": {c: {n: v["desired"] for n, v in emu.state(c)["services"].items()}
+                            for c in (PROD, DEV)},
+                "mutating": mutating_calls(emu),
+            }
+    assert seen["mount"] == seen["command"]
+    assert any(seen["mount"]["journal"].values())
