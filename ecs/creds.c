@@ -33,6 +33,7 @@
 #include "ecs/ini.h"
 #include "ecs/log.h"
 #include "ecs/redact.h"
+#include "ecs/sts.h"
 #include "ecs/xmalloc.h"
 
 #define REFRESH_WINDOW		300	/* s before expiry that a reload starts */
@@ -40,16 +41,17 @@
 /* How often a waiting caller asks whether it is going away. */
 #define STOP_SLICE_MS		100
 
-enum creds_kind {
-	CREDS_ENV,
-	CREDS_SHARED_FILE,
-	CREDS_PROCESS,
-	CREDS_CONFIG_FILE,
-	CREDS_CONTAINER,
-};
+/* Longest chain of source_profile links followed. */
+#define MAX_CHAIN		8
 
+struct creds_source;
+
+/*
+ * What one source needs to fetch. The fields a source does not use stay
+ * NULL. Only the thread that reloads touches them after construction.
+ */
 struct creds_provider {
-	enum creds_kind		 kind;
+	const struct creds_source *src;
 	char			*source;	/* creds_source() */
 	char			*path;		/* file sources: the file */
 	char			*section;	/* file sources: its section */
@@ -57,7 +59,15 @@ struct creds_provider {
 	char			*url;		/* container endpoint */
 	const char		*url_var;	/* the variable that gave url */
 	char			*ca_bundle;
-	struct http_pool	*pool;		/* container only */
+	struct http_pool	*pool;		/* container and STS */
+	char			*region;	/* STS signing region */
+	char			*sts_url;	/* STS endpoint */
+	char			*role_arn;	/* assume-role, web identity */
+	char			*session_name;
+	char			*external_id;
+	int			 duration;	/* duration_seconds, 0: STS's */
+	char			*token_file;	/* web identity */
+	struct creds_provider	*inner;		/* assume-role: the source credentials */
 
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cond;		/* on CLOCK_MONOTONIC: a reload ended, or creds_wake() */
@@ -241,126 +251,605 @@ creds_reload_file(const char *path, const char *section, struct creds *out,
 	return rc == 1 ? 0 : -1;
 }
 
-/*
- * Works out the container endpoint from the environment into p->url and
- * p->url_var: 1, 0 when none is set, -1 with err for a refused URI.
- */
-static int
-creds_container_env(struct creds_provider *p, struct ecs_error *err)
+/* Puts "what: " in front of err's message. */
+static void
+creds_prefix(struct ecs_error *err, const char *what)
 {
-	return creds_container_url(
-	    creds_env_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
-	    creds_env_get("AWS_CONTAINER_CREDENTIALS_FULL_URI"), &p->url,
-	    &p->url_var, err);
+	char msg[sizeof(err->message)];
+
+	snprintf(msg, sizeof(msg), "%s", err->message);
+	ecs_error_set(err, ECS_E_CREDS, "%s: %s", what, msg);
 }
 
-/*
- * Fetches from the container endpoint, with the authorization token as
- * the environment says now (it rotates). Only one thread loads at a time,
- * so p->pool needs no lock; it is made with the provider.
- */
-static int
-creds_from_container(struct creds_provider *p, struct creds *out,
-    const struct creds_stopper *st, struct ecs_error *err)
+/* The pool for the provider's HTTP calls, made on first use. */
+static struct http_pool *
+creds_pool(struct creds_provider *p)
 {
 	if (p->pool == NULL)
 		p->pool = http_pool_new(p->ca_bundle);
-	return creds_container_fetch(p->pool, p->url, p->url_var, p->source,
-	    creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
-	    creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN"), st, out, err);
+	return p->pool;
 }
 
-/* Loads credentials from the provider's source; -2 when st said to stop. */
-static int
-creds_load(struct creds_provider *p, struct creds *out,
-    const struct creds_stopper *st, struct ecs_error *err)
+/* The STS endpoint and signing region of p. */
+static void
+creds_sts_target(struct creds_provider *p, struct sts_target *t)
 {
-	int rc;
-
-	switch (p->kind) {
-	case CREDS_ENV:
-		if ((rc = creds_from_env(out, err)) == 0)
-			ecs_error_set(err, ECS_E_CREDS, "AWS_ACCESS_KEY_ID is "
-			    "no longer set");
-		return rc == 1 ? 0 : -1;
-	case CREDS_SHARED_FILE:
-	case CREDS_CONFIG_FILE:
-		return creds_reload_file(p->path, p->section, out, err);
-	case CREDS_PROCESS:
-		return creds_process_run(p->command, p->source, out, err);
-	case CREDS_CONTAINER:
-		return creds_from_container(p, out, st, err);
-	}
-	ecs_error_set(err, ECS_E_INTERNAL, "unknown credential source");
-	return -1;
+	t->pool = creds_pool(p);
+	t->endpoint = p->sts_url;
+	t->region = p->region;
 }
 
-/* The value of key in the active profile: the credentials file, then the config file. */
+/*
+ * Looking at one profile: the configuration, the profile's name and its
+ * config file section, and where the chain has looked so far.
+ */
+struct creds_ctx {
+	const struct ecs_config	*cfg;
+	const char		*profile;
+	char			*section;	/* config file section of profile */
+	int			 skip_env;	/* -o profile: no environment keys */
+	int			 depth;		/* source_profile links followed */
+	const char		*visited[MAX_CHAIN + 1];
+	struct buf		*looked;	/* "where it looked" for the last line */
+};
+
+/*
+ * One source of the chain: configured() says whether it applies (1, with
+ * p filled in for fetch), 0 when not (it appends where it looked to
+ * ctx->looked), -1 with err when it is set up wrongly; fetch() loads the
+ * credentials, -2 when st said to stop.
+ */
+struct creds_source {
+	const char	*name;
+	int		(*configured)(struct creds_provider *p,
+			    struct creds_ctx *ctx, struct ecs_error *err);
+	int		(*fetch)(struct creds_provider *p, struct creds *out,
+			    const struct creds_stopper *st, struct ecs_error *err);
+};
+
+/* The config file section of profile name: "profile NAME" or "default". */
+static char *
+creds_section_of(const struct ecs_config *cfg, const char *name)
+{
+	char *s = xasprintf("profile %s", name);
+
+	if (strcmp(name, "default") == 0 &&
+	    !ini_has_section(cfg->config_ini, s)) {
+		free(s);
+		s = xstrdup("default");
+	}
+	return s;
+}
+
+/* The value of key in the profile: the credentials file, then the config file. */
 static const char *
-creds_profile_get(const struct ecs_config *cfg, const char *section,
-    const char *key)
+creds_profile_get(const struct creds_ctx *ctx, const char *key)
 {
 	const char *v;
 
-	if ((v = ini_get(cfg->credentials_ini, cfg->profile, key)) != NULL &&
-	    *v != '\0')
+	if ((v = ini_get(ctx->cfg->credentials_ini, ctx->profile, key)) !=
+	    NULL && *v != '\0')
 		return v;
-	if ((v = ini_get(cfg->config_ini, section, key)) != NULL && *v != '\0')
+	if ((v = ini_get(ctx->cfg->config_ini, ctx->section, key)) != NULL &&
+	    *v != '\0')
 		return v;
 	return NULL;
 }
 
-/*
- * Refuses a profile (or environment) that asks for a source botocore
- * would use before the files but ecsfs does not have, so that ecsfs never
- * acts as another identity than the CLI would.
- */
+/* Fills p's STS fields from the configuration. */
+static void
+creds_sts_setup(struct creds_provider *p, const struct ecs_config *cfg)
+{
+	p->region = xstrdup(cfg->region != NULL ? cfg->region : "us-east-1");
+	p->sts_url = sts_endpoint(p->region);
+}
+
+/* Reads duration_seconds of the profile into p; -1 with err when bad. */
 static int
-creds_unsupported(const struct ecs_config *cfg, const char *section,
+creds_duration(struct creds_provider *p, const struct creds_ctx *ctx,
     struct ecs_error *err)
 {
-	static const struct {
-		const char	*key;
-		const char	*what;
-	} keys[] = {
-		{ "role_arn", "assume-role" },
-		{ "web_identity_token_file", "web identity" },
-		{ "sso_session", "SSO" },
-		{ "sso_start_url", "SSO" },
-	};
-	size_t i;
+	const char *v = creds_profile_get(ctx, "duration_seconds");
+	char *end;
+	long d;
 
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (creds_profile_get(cfg, section, keys[i].key) == NULL)
-			continue;
-		ecs_error_set(err, ECS_E_CREDS, "profile %s sets %s, but %s "
-		    "credentials are not supported; use credential_process "
-		    "or static keys", cfg->profile, keys[i].key, keys[i].what);
+	if (v == NULL)
+		return 0;
+	d = strtol(v, &end, 10);
+	if (*end != '\0' || d < 900 || d > 43200) {
+		ecs_error_set(err, ECS_E_CREDS, "profile %s: duration_seconds "
+		    "must be a number of seconds from 900 to 43200",
+		    ctx->profile);
 		return -1;
 	}
-	if (cfg->profile_explicit != ECS_PROFILE_OPTION &&
-	    creds_env_get("AWS_WEB_IDENTITY_TOKEN_FILE") != NULL &&
-	    creds_env_get("AWS_ROLE_ARN") != NULL) {
-		ecs_error_set(err, ECS_E_CREDS, "AWS_WEB_IDENTITY_TOKEN_FILE "
-		    "is set, but web identity credentials are not supported");
+	p->duration = (int)d;
+	return 0;
+}
+
+/* A session name when none is configured: botocore-like, unique per process. */
+static char *
+creds_default_session(void)
+{
+	return xasprintf("ecsfs-%ld-%ld", (long)time(NULL), (long)getpid());
+}
+
+/* The environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. */
+static int
+src_env_configured(struct creds_provider *p, struct creds_ctx *ctx,
+    struct ecs_error *err)
+{
+	(void)err;
+	if (ctx->skip_env) {
+		buf_adds(ctx->looked, "environment (skipped for -o profile)");
+		return 0;
+	}
+	if (creds_env_get("AWS_ACCESS_KEY_ID") == NULL &&
+	    creds_env_get("AWS_SECRET_ACCESS_KEY") == NULL) {
+		buf_adds(ctx->looked, "environment (AWS_ACCESS_KEY_ID)");
+		return 0;
+	}
+	p->source = xstrdup("environment");
+	return 1;
+}
+
+static int
+src_env_fetch(struct creds_provider *p, struct creds *out,
+    const struct creds_stopper *st, struct ecs_error *err)
+{
+	int rc;
+
+	(void)p;
+	(void)st;
+	if ((rc = creds_from_env(out, err)) == 0)
+		ecs_error_set(err, ECS_E_CREDS, "AWS_ACCESS_KEY_ID is no "
+		    "longer set");
+	return rc == 1 ? 0 : -1;
+}
+
+static int creds_profile_inner(struct creds_provider *p,
+    struct creds_ctx *ctx, const char *name, struct ecs_error *err);
+static int creds_credential_source(struct creds_provider *p,
+    struct creds_ctx *ctx, const char *what, struct ecs_error *err);
+
+/*
+ * An assume-role profile: role_arn with source_profile or
+ * credential_source. mfa_serial is refused: a daemon cannot prompt.
+ */
+static int
+src_role_configured(struct creds_provider *p, struct creds_ctx *ctx,
+    struct ecs_error *err)
+{
+	const char *arn, *sp, *cs, *v;
+
+	if ((arn = creds_profile_get(ctx, "role_arn")) == NULL)
+		return 0;
+	sp = creds_profile_get(ctx, "source_profile");
+	cs = creds_profile_get(ctx, "credential_source");
+	if (sp == NULL && cs == NULL) {
+		if (creds_profile_get(ctx, "web_identity_token_file") != NULL)
+			return 0;	/* web identity's */
+		ecs_error_set(err, ECS_E_CREDS, "assume-role profile %s: "
+		    "role_arn needs source_profile or credential_source",
+		    ctx->profile);
+		return -1;
+	}
+	if (sp != NULL && cs != NULL) {
+		ecs_error_set(err, ECS_E_CREDS, "assume-role profile %s sets "
+		    "both source_profile and credential_source", ctx->profile);
+		return -1;
+	}
+	if (creds_profile_get(ctx, "mfa_serial") != NULL) {
+		ecs_error_set(err, ECS_E_CREDS, "assume-role profile %s sets "
+		    "mfa_serial, but ecsfs runs unattended and cannot ask for "
+		    "an MFA code; use a role without MFA, or credentials "
+		    "from aws sts get-session-token in the environment",
+		    ctx->profile);
+		return -1;
+	}
+	p->role_arn = xstrdup(arn);
+	p->session_name = (v = creds_profile_get(ctx, "role_session_name")) !=
+	    NULL ? xstrdup(v) : creds_default_session();
+	if ((v = creds_profile_get(ctx, "external_id")) != NULL)
+		p->external_id = xstrdup(v);
+	if (creds_duration(p, ctx, err) != 0)
+		return -1;
+	creds_sts_setup(p, ctx->cfg);
+	p->inner = xcalloc(1, sizeof(*p->inner));
+	if (p->ca_bundle != NULL)
+		p->inner->ca_bundle = xstrdup(p->ca_bundle);
+	if (sp != NULL) {
+		if (creds_profile_inner(p->inner, ctx, sp, err) != 0)
+			return -1;
+	} else if (creds_credential_source(p->inner, ctx, cs, err) != 0)
+		return -1;
+	p->source = xasprintf("assume-role profile %s (%s, from %s)",
+	    ctx->profile, p->role_arn, p->inner->source);
+	return 1;
+}
+
+static int
+src_role_fetch(struct creds_provider *p, struct creds *out,
+    const struct creds_stopper *st, struct ecs_error *err)
+{
+	struct sts_target t;
+	struct creds base;
+	int rc;
+
+	memset(&base, 0, sizeof(base));
+	if ((rc = p->inner->src->fetch(p->inner, &base, st, err)) != 0)
+		return rc;
+	creds_sts_target(p, &t);
+	rc = sts_assume_role(&t, &base, p->role_arn, p->session_name,
+	    p->external_id, p->duration, out, err);
+	if (rc != 0)
+		creds_prefix(err, p->source);
+	explicit_bzero(&base, sizeof(base));
+	return rc;
+}
+
+/*
+ * Web identity: the profile's web_identity_token_file and role_arn, else
+ * AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN (IRSA).
+ */
+static int
+src_webid_configured(struct creds_provider *p, struct creds_ctx *ctx,
+    struct ecs_error *err)
+{
+	const char *file, *arn, *name;
+
+	if ((file = creds_profile_get(ctx, "web_identity_token_file")) !=
+	    NULL) {
+		if ((arn = creds_profile_get(ctx, "role_arn")) == NULL) {
+			ecs_error_set(err, ECS_E_CREDS, "profile %s sets "
+			    "web_identity_token_file but no role_arn",
+			    ctx->profile);
+			return -1;
+		}
+		name = creds_profile_get(ctx, "role_session_name");
+		p->source = xasprintf("web identity (profile %s, %s)",
+		    ctx->profile, file);
+	} else if (!ctx->skip_env && ctx->depth == 0 &&
+	    (file = creds_env_get("AWS_WEB_IDENTITY_TOKEN_FILE")) != NULL) {
+		if ((arn = creds_env_get("AWS_ROLE_ARN")) == NULL) {
+			ecs_error_set(err, ECS_E_CREDS, "web identity: "
+			    "AWS_WEB_IDENTITY_TOKEN_FILE is set but "
+			    "AWS_ROLE_ARN is not");
+			return -1;
+		}
+		name = creds_env_get("AWS_ROLE_SESSION_NAME");
+		p->source = xasprintf("web identity "
+		    "(AWS_WEB_IDENTITY_TOKEN_FILE %s)", file);
+	} else {
+		if (ctx->depth == 0)
+			buf_adds(ctx->looked, ", web identity "
+			    "(AWS_WEB_IDENTITY_TOKEN_FILE)");
+		return 0;
+	}
+	p->token_file = xstrdup(file);
+	p->role_arn = xstrdup(arn);
+	p->session_name = name != NULL ? xstrdup(name) :
+	    creds_default_session();
+	if (creds_duration(p, ctx, err) != 0)
+		return -1;
+	creds_sts_setup(p, ctx->cfg);
+	return 1;
+}
+
+/* Reads the web identity token from path (it rotates) into tok[n]. */
+static int
+creds_read_token(const char *what, const char *path, char *tok, size_t n,
+    struct ecs_error *err)
+{
+	FILE *f;
+	size_t len;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		ecs_error_set(err, ECS_E_CREDS, "%s: cannot read the token "
+		    "file %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	len = fread(tok, 1, n - 1, f);
+	fclose(f);
+	tok[len] = '\0';
+	while (len > 0 && strchr(" \t\r\n", tok[len - 1]) != NULL)
+		tok[--len] = '\0';
+	if (len == 0) {
+		ecs_error_set(err, ECS_E_CREDS, "%s: the token file %s is "
+		    "empty", what, path);
 		return -1;
 	}
 	return 0;
+}
+
+static int
+src_webid_fetch(struct creds_provider *p, struct creds *out,
+    const struct creds_stopper *st, struct ecs_error *err)
+{
+	struct sts_target t;
+	char *tok;
+	int rc = -1;
+
+	(void)st;
+	tok = xmalloc(16384);
+	if (creds_read_token(p->source, p->token_file, tok, 16384, err) != 0)
+		goto done;
+	creds_sts_target(p, &t);
+	if ((rc = sts_assume_role_with_web_identity(&t, p->role_arn,
+	    p->session_name, tok, p->duration, out, err)) != 0) {
+		ecs_redact(err->message, sizeof(err->message),
+		    (const char *const *)&tok, 1);
+		creds_prefix(err, p->source);
+	}
+done:
+	explicit_bzero(tok, 16384);
+	free(tok);
+	return rc;
+}
+
+/* SSO profiles are recognised so that they are refused, not skipped. */
+static int
+src_sso_configured(struct creds_provider *p, struct creds_ctx *ctx,
+    struct ecs_error *err)
+{
+	const char *key = creds_profile_get(ctx, "sso_session") != NULL ?
+	    "sso_session" : creds_profile_get(ctx, "sso_start_url") != NULL ?
+	    "sso_start_url" : NULL;
+
+	(void)p;
+	if (key == NULL)
+		return 0;
+	ecs_error_set(err, ECS_E_CREDS, "profile %s sets %s, but SSO "
+	    "credentials are not supported yet; use an assume-role or "
+	    "credential_process profile", ctx->profile, key);
+	return -1;
+}
+
+/* Fills p for a file source when [section] of ini has keys: 1, 0, -1. */
+static int
+creds_file_configured(struct creds_provider *p, const struct ini *ini,
+    const char *path, const char *section, const char *kind,
+    struct ecs_error *err)
+{
+	(void)err;
+	if (ini == NULL)
+		return 0;
+	if (ini_get(ini, section, "aws_access_key_id") == NULL &&
+	    ini_get(ini, section, "aws_secret_access_key") == NULL)
+		return 0;
+	p->path = xstrdup(path);
+	p->section = xstrdup(section);
+	p->source = xasprintf("%s %s [%s]", kind, path, section);
+	return 1;
+}
+
+/* The shared credentials file's [PROFILE]. */
+static int
+src_shared_configured(struct creds_provider *p, struct creds_ctx *ctx,
+    struct ecs_error *err)
+{
+	const struct ecs_config *cfg = ctx->cfg;
+
+	if (ctx->depth == 0)
+		buf_printf(ctx->looked, ", %s [%s]%s", cfg->credentials_file,
+		    ctx->profile, cfg->credentials_ini != NULL ? "" :
+		    " (no file)");
+	if (cfg->credentials_ini != NULL)
+		creds_check_secrecy(cfg->credentials_file);
+	return creds_file_configured(p, cfg->credentials_ini,
+	    cfg->credentials_file, ctx->profile, "shared credentials file",
+	    err);
+}
+
+/* The config file's [profile PROFILE] keys. */
+static int
+src_config_configured(struct creds_provider *p, struct creds_ctx *ctx,
+    struct ecs_error *err)
+{
+	const struct ecs_config *cfg = ctx->cfg;
+
+	if (ctx->depth == 0)
+		buf_printf(ctx->looked, ", %s [%s]%s", cfg->config_file,
+		    ctx->section, cfg->config_ini != NULL ? "" : " (no file)");
+	return creds_file_configured(p, cfg->config_ini, cfg->config_file,
+	    ctx->section, "config file", err);
+}
+
+static int
+src_file_fetch(struct creds_provider *p, struct creds *out,
+    const struct creds_stopper *st, struct ecs_error *err)
+{
+	(void)st;
+	return creds_reload_file(p->path, p->section, out, err);
+}
+
+/* The profile's credential_process. */
+static int
+src_process_configured(struct creds_provider *p, struct creds_ctx *ctx,
+    struct ecs_error *err)
+{
+	const char *cmd;
+
+	(void)err;
+	if ((cmd = creds_profile_get(ctx, "credential_process")) == NULL)
+		return 0;
+	p->command = xstrdup(cmd);
+	p->source = xasprintf("credential_process (profile %s)", ctx->profile);
+	return 1;
+}
+
+static int
+src_process_fetch(struct creds_provider *p, struct creds *out,
+    const struct creds_stopper *st, struct ecs_error *err)
+{
+	(void)st;
+	return creds_process_run(p->command, p->source, out, err);
+}
+
+/* The container endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI. */
+static int
+src_container_configured(struct creds_provider *p, struct creds_ctx *ctx,
+    struct ecs_error *err)
+{
+	int rc;
+
+	rc = creds_container_url(
+	    creds_env_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+	    creds_env_get("AWS_CONTAINER_CREDENTIALS_FULL_URI"), &p->url,
+	    &p->url_var, err);
+	if (rc == 0 && ctx->depth == 0)
+		buf_adds(ctx->looked, ", container endpoint "
+		    "(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)");
+	if (rc > 0)
+		p->source = xasprintf("container credentials (%s)", p->url_var);
+	return rc;
+}
+
+/*
+ * Fetches from the container endpoint, with the authorization token as
+ * the environment says now (it rotates).
+ */
+static int
+src_container_fetch(struct creds_provider *p, struct creds *out,
+    const struct creds_stopper *st, struct ecs_error *err)
+{
+	return creds_container_fetch(creds_pool(p), p->url, p->url_var,
+	    p->source, creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+	    creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN"), st, out, err);
+}
+
+/* The chain, in botocore's order. */
+static const struct creds_source creds_sources[] = {
+	{ "environment", src_env_configured, src_env_fetch },
+	{ "assume-role", src_role_configured, src_role_fetch },
+	{ "web identity", src_webid_configured, src_webid_fetch },
+	{ "sso", src_sso_configured, NULL },
+	{ "shared credentials file", src_shared_configured, src_file_fetch },
+	{ "credential_process", src_process_configured, src_process_fetch },
+	{ "config file", src_config_configured, src_file_fetch },
+	{ "container", src_container_configured, src_container_fetch },
+};
+
+/* The source called name in creds_sources. */
+static const struct creds_source *
+creds_source_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(creds_sources) / sizeof(creds_sources[0]); i++)
+		if (strcmp(creds_sources[i].name, name) == 0)
+			return &creds_sources[i];
+	return NULL;
+}
+
+/*
+ * The source credentials of an assume-role profile from credential_source
+ * (Environment, EcsContainer, Ec2InstanceMetadata) into p.
+ */
+static int
+creds_credential_source(struct creds_provider *p, struct creds_ctx *ctx,
+    const char *what, struct ecs_error *err)
+{
+	struct creds_ctx sub = *ctx;
+	struct creds probe;
+	struct buf scratch;
+	int rc;
+
+	buf_init(&scratch);
+	sub.looked = &scratch;
+	sub.depth = ctx->depth + 1;
+	sub.skip_env = 0;
+	if (strcmp(what, "Environment") == 0) {
+		p->src = creds_source_named("environment");
+		rc = creds_from_env(&probe, err);
+		explicit_bzero(&probe, sizeof(probe));
+		if (rc == 0)
+			ecs_error_set(err, ECS_E_CREDS, "profile %s: "
+			    "credential_source Environment, but "
+			    "AWS_ACCESS_KEY_ID is not set", ctx->profile);
+		rc = rc == 1 ? p->src->configured(p, &sub, err) : -1;
+	} else if (strcmp(what, "EcsContainer") == 0) {
+		p->src = creds_source_named("container");
+		if ((rc = p->src->configured(p, &sub, err)) == 0) {
+			ecs_error_set(err, ECS_E_CREDS, "profile %s: "
+			    "credential_source EcsContainer, but neither "
+			    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor "
+			    "_FULL_URI is set", ctx->profile);
+			rc = -1;
+		}
+	} else {
+		ecs_error_set(err, ECS_E_CREDS, "profile %s: credential_source "
+		    "%s is not supported (Environment, EcsContainer)",
+		    ctx->profile, what);
+		rc = -1;
+	}
+	buf_free(&scratch);
+	return rc > 0 ? 0 : -1;
+}
+
+/*
+ * Sets p up from the first source of the chain that profile name has,
+ * skipping the environment and the container endpoint (a source_profile
+ * names a profile, not the process's surroundings). Refuses a loop.
+ */
+static int
+creds_profile_inner(struct creds_provider *p, struct creds_ctx *ctx,
+    const char *name, struct ecs_error *err)
+{
+	struct creds_ctx sub;
+	struct buf scratch;
+	size_t i;
+	int d, rc = 0;
+
+	for (d = 0; d <= ctx->depth; d++) {
+		if (strcmp(ctx->visited[d], name) == 0) {
+			ecs_error_set(err, ECS_E_CREDS, "profile %s: the "
+			    "source_profile chain loops back to profile %s",
+			    ctx->visited[0], name);
+			return -1;
+		}
+	}
+	if (ctx->depth + 1 >= MAX_CHAIN) {
+		ecs_error_set(err, ECS_E_CREDS, "profile %s: the "
+		    "source_profile chain is longer than %d", ctx->visited[0],
+		    MAX_CHAIN);
+		return -1;
+	}
+	buf_init(&scratch);
+	sub = *ctx;
+	sub.profile = name;
+	sub.section = creds_section_of(ctx->cfg, name);
+	sub.depth = ctx->depth + 1;
+	sub.visited[sub.depth] = name;
+	sub.looked = &scratch;
+	for (i = 1; i < sizeof(creds_sources) / sizeof(creds_sources[0]) - 1;
+	    i++) {
+		p->src = &creds_sources[i];
+		if ((rc = p->src->configured(p, &sub, err)) != 0)
+			break;
+	}
+	if (rc == 0)
+		ecs_error_set(err, ECS_E_CREDS, "profile %s: its "
+		    "source_profile %s has no credentials", ctx->profile, name);
+	free(sub.section);
+	buf_free(&scratch);
+	return rc > 0 ? 0 : -1;
 }
 
 struct creds_provider *
 creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 {
 	struct creds_provider *p;
+	struct creds_ctx ctx;
 	struct creds c;
 	struct buf looked;
 	struct tm tm;
-	char *section, when[32];
-	const char *cmd;
+	char when[32];
 	pthread_condattr_t ca;
-	int rc;
+	size_t i;
+	int rc = 0;
 
 	memset(&c, 0, sizeof(c));
+	sts_init();
 	p = xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -370,85 +859,28 @@ creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 	if (cfg->ca_bundle != NULL)
 		p->ca_bundle = xstrdup(cfg->ca_bundle);
 	buf_init(&looked);
-	section = ecs_config_profile_section(cfg);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.profile = cfg->profile;
+	ctx.section = ecs_config_profile_section(cfg);
+	ctx.skip_env = cfg->profile_explicit == ECS_PROFILE_OPTION;
+	ctx.visited[0] = cfg->profile;
+	ctx.looked = &looked;
 
-	if (cfg->profile_explicit == ECS_PROFILE_OPTION)
-		buf_adds(&looked, "environment (skipped for -o profile)");
-	else {
-		if ((rc = creds_from_env(&c, err)) < 0)
-			goto fail;
-		if (rc > 0) {
-			p->kind = CREDS_ENV;
-			p->source = xstrdup("environment");
-			goto found;
-		}
-		buf_adds(&looked, "environment (AWS_ACCESS_KEY_ID)");
+	for (i = 0; i < sizeof(creds_sources) / sizeof(creds_sources[0]); i++) {
+		p->src = &creds_sources[i];
+		if ((rc = p->src->configured(p, &ctx, err)) != 0)
+			break;
 	}
-	if (creds_unsupported(cfg, section, err) != 0)
+	if (rc < 0)
 		goto fail;
-
-	buf_printf(&looked, ", %s [%s]%s", cfg->credentials_file, cfg->profile,
-	    cfg->credentials_ini != NULL ? "" : " (no file)");
-	if (cfg->credentials_ini != NULL) {
-		creds_check_secrecy(cfg->credentials_file);
-		rc = creds_from_section(cfg->credentials_ini,
-		    cfg->credentials_file, cfg->profile, &c, err);
-		if (rc < 0)
-			goto fail;
-		if (rc > 0) {
-			p->kind = CREDS_SHARED_FILE;
-			p->path = xstrdup(cfg->credentials_file);
-			p->section = xstrdup(cfg->profile);
-			p->source = xasprintf("shared credentials file %s [%s]",
-			    p->path, p->section);
-			goto found;
-		}
-	}
-
-	if ((cmd = creds_profile_get(cfg, section, "credential_process")) !=
-	    NULL) {
-		p->kind = CREDS_PROCESS;
-		p->command = xstrdup(cmd);
-		p->source = xasprintf("credential_process (profile %s)",
-		    cfg->profile);
-		if (creds_process_run(p->command, p->source, &c, err) != 0)
-			goto fail;
-		goto found;
-	}
-
-	buf_printf(&looked, ", %s [%s]%s", cfg->config_file, section,
-	    cfg->config_ini != NULL ? "" : " (no file)");
-	if (cfg->config_ini != NULL) {
-		rc = creds_from_section(cfg->config_ini, cfg->config_file,
-		    section, &c, err);
-		if (rc < 0)
-			goto fail;
-		if (rc > 0) {
-			p->kind = CREDS_CONFIG_FILE;
-			p->path = xstrdup(cfg->config_file);
-			p->section = xstrdup(section);
-			p->source = xasprintf("config file %s [%s]", p->path,
-			    p->section);
-			goto found;
-		}
-	}
-
-	if ((rc = creds_container_env(p, err)) < 0)
+	if (rc == 0) {
+		ecs_error_set(err, ECS_E_CREDS, "no credentials: looked in %s",
+		    looked.data);
 		goto fail;
-	if (rc > 0) {
-		p->kind = CREDS_CONTAINER;
-		p->source = xasprintf("container credentials (%s)", p->url_var);
-		if (creds_from_container(p, &c, NULL, err) != 0)
-			goto fail;
-		goto found;
 	}
-	buf_adds(&looked, ", container endpoint "
-	    "(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)");
-	ecs_error_set(err, ECS_E_CREDS, "no credentials: looked in %s",
-	    looked.data);
-	goto fail;
-
-found:
+	if ((rc = p->src->fetch(p, &c, NULL, err)) != 0)
+		goto fail;
 	if (c.expiration != 0 && c.expiration <= time(NULL)) {
 		gmtime_r(&c.expiration, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -458,13 +890,13 @@ found:
 	}
 	p->cur = c;
 	explicit_bzero(&c, sizeof(c));
-	free(section);
+	free(ctx.section);
 	buf_free(&looked);
 	return p;
 fail:
 	creds_scrub(err, &c, NULL);
 	explicit_bzero(&c, sizeof(c));
-	free(section);
+	free(ctx.section);
 	buf_free(&looked);
 	creds_provider_free(p);
 	return NULL;
@@ -560,7 +992,7 @@ creds_get_stop(struct creds_provider *p, struct creds *out,
 	pthread_mutex_unlock(&p->mu);
 
 	ecs_error_clear(&lerr);
-	rc = creds_load(p, &fresh, &st, &lerr);
+	rc = p->src->fetch(p, &fresh, &st, &lerr);
 	now = time(NULL);
 	if (rc == 0 && fresh.expiration != 0 && fresh.expiration <= now) {
 		ecs_error_set(&lerr, ECS_E_CREDS, "%s gave credentials that "
@@ -646,5 +1078,12 @@ creds_provider_free(struct creds_provider *p)
 	free(p->command);
 	free(p->url);
 	free(p->ca_bundle);
+	free(p->region);
+	free(p->sts_url);
+	free(p->role_arn);
+	free(p->session_name);
+	free(p->external_id);
+	free(p->token_file);
+	creds_provider_free(p->inner);
 	free(p);
 }

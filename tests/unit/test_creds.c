@@ -212,11 +212,14 @@ test_files(void)
 	    "[dev]\naws_access_key_id = AKIDDEV\n"
 	    "aws_secret_access_key = " SECRET_MARK "dev\n");
 	setenv("AWS_PROFILE", "dev", 1);
+	setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1", 1);
 	CHECK(provider(NULL, &err) == NULL);
 	CHECK_INT(err.code, ECS_E_CREDS);
-	CHECK_STR(err.message, "profile dev sets role_arn, but assume-role "
-	    "credentials are not supported; use credential_process or static "
-	    "keys");
+	snprintf(want, sizeof(want), "assume-role profile dev "
+	    "(arn:aws:iam::1:role/r, from shared credentials file %s "
+	    "[default]): STS AssumeRole at http://127.0.0.1:1: no response",
+	    credpath);
+	CHECK(strncmp(err.message, want, strlen(want)) == 0);
 }
 
 static void
@@ -230,7 +233,8 @@ test_nothing_found(void)
 	CHECK(provider(NULL, &err) == NULL);
 	CHECK_INT(err.code, ECS_E_CREDS);
 	snprintf(want, sizeof(want), "no credentials: looked in environment "
-	    "(AWS_ACCESS_KEY_ID), %s [default] (no file), %s [default], "
+	    "(AWS_ACCESS_KEY_ID), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), "
+	    "%s [default] (no file), %s [default], "
 	    "container endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)",
 	    credpath, cfgpath);
 	CHECK_STR(err.message, want);
@@ -242,7 +246,8 @@ test_nothing_found(void)
 	setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK, 1);
 	CHECK(provider(&ov, &err) == NULL);
 	snprintf(want, sizeof(want), "no credentials: looked in environment "
-	    "(skipped for -o profile), %s [dev], %s [profile dev], container "
+	    "(skipped for -o profile), web identity "
+	    "(AWS_WEB_IDENTITY_TOKEN_FILE), %s [dev], %s [profile dev], container "
 	    "endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)", credpath,
 	    cfgpath);
 	CHECK_STR(err.message, want);
