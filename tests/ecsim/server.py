@@ -39,6 +39,7 @@ The admin API lives under /_ecsim/ and is unsigned JSON:
   POST options       {"namespaced_errors": bool}
   POST wire_faults   replace the wire faults (see wire.py); GET shows them
   GET  health        {"ok": true, "port": N, "tls": bool}
+  POST sts, POST container, POST accept_only, GET signers: see sts.py
 """
 
 import collections
@@ -55,6 +56,7 @@ from urllib.parse import parse_qs, urlsplit
 import auth
 import ops
 import seed
+import sts
 import wire
 from model import ApiError, CORAL, CORAL_AVAILABILITY
 
@@ -122,6 +124,7 @@ class Server(ThreadingHTTPServer):
         self.stats = Stats()
         self.namespaced_errors = False
         self.wire = wire.WireFaults()
+        self.identity = sts.Identity(creds)
         super().__init__(address, Handler)
 
     def handle_error(self, request, client_address):
@@ -214,6 +217,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/_ecsim/"):
             self._admin("GET")
             return
+        if self.path.startswith("/_ecsim_container/"):
+            self._read_body()
+            status, text = self.server.identity.container_get(self.headers)
+            self._send(status, text, "application/json")
+            return
         self._read_body()
         self._send_error(str(uuid.uuid4()), ApiError(
             "UnknownOperationException", "Unknown operation: GET %s" %
@@ -226,6 +234,11 @@ class Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         rid = str(uuid.uuid4())
         target = self.headers.get("X-Amz-Target") or ""
+        if not target and (self.headers.get("Content-Type") or "").startswith(
+            "application/x-www-form-urlencoded"):
+            status, text = srv.identity.handle(srv, self, body)
+            self._send(status, text, "text/xml", {"x-amzn-RequestId": rid})
+            return
         prefix, _, action = target.partition(".")
         if prefix != srv.model.target_prefix or not action:
             self._send_error(rid, ApiError("UnknownOperationException",
@@ -271,8 +284,9 @@ class Handler(BaseHTTPRequestHandler):
     def _call(self, action, body):
         srv = self.server
         scheme = "https" if srv.ssl_ctx is not None else "http"
-        auth.verify(srv.creds, srv.ctx.st.region, "ecs", self.command,
-            scheme, self.path, self.headers, body)
+        signer = auth.verify(srv.creds, srv.ctx.st.region, "ecs",
+            self.command, scheme, self.path, self.headers, body)
+        srv.identity.ecs_signed(signer)
         if srv.faults.denied(action):
             raise ApiError("AccessDeniedException", "User: arn:aws:iam::%s:"
                 "user/ecsim is not authorized to perform: ecs:%s on "
@@ -402,7 +416,27 @@ def _health(srv, data, query):
         "tls": srv.ssl_ctx is not None}
 
 
+def _sts(srv, data, query):
+    return srv.identity.configure(data)
+
+
+def _container(srv, data, query):
+    return srv.identity.configure_container(data)
+
+
+def _accept_only(srv, data, query):
+    return srv.identity.accept_only(data)
+
+
+def _signers(srv, data, query):
+    return srv.identity.describe()
+
+
 ADMIN = {
+    ("POST", "sts"): _sts,
+    ("POST", "container"): _container,
+    ("POST", "accept_only"): _accept_only,
+    ("GET", "signers"): _signers,
     ("GET", "calls"): _calls,
     ("POST", "reset_calls"): _reset_calls,
     ("GET", "log"): _log,

@@ -1,0 +1,283 @@
+"""The credential chain against the emulator's STS and container endpoint.
+
+Each test mounts the real daemon with one source (or a choice of sources)
+and tells the emulator to accept, for ECS, only the credentials that source
+should have produced; a listing of the mount then proves the ECS calls were
+signed with them.  Failures are checked as the one start-up line they give.
+"""
+
+import os
+import subprocess
+
+import pytest
+
+from helpers.mount import Mount
+
+ROLE = "arn:aws:iam::123456789012:role/ecsfs-operator"
+ROLE2 = "arn:aws:iam::123456789012:role/ecsfs-hop"
+ROLE_AK = "ASIAROLEOPERATOR0001"
+ROLE_SK = "roleSecretKeyZq9sEkReT0000000000000000000"
+ROLE_TOK = "FwoGZXIvYXdzRoleSessionTokenZq9sEkReT"
+HOP_AK = "ASIAROLEHOP000000001"
+WEB_TOKEN = "eyJhbGciOiJSUzI1NiJ9.webIdentityZq9sEkReT.sig"
+NO_KEYS = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}
+
+
+def role(emu, arn=ROLE, ak=ROLE_AK, **kw):
+    spec = {"access_key": ak, "secret_key": ROLE_SK + ak[-1],
+        "session_token": ROLE_TOK + ak[-1]}
+    spec.update(kw)
+    emu.admin("POST", "sts", {"roles": {arn: spec}})
+
+
+def accept_only(emu, *keys):
+    emu.admin("POST", "accept_only", {"access_keys": list(keys)})
+
+
+def sts_calls(emu):
+    return emu.admin("GET", "signers")["sts"]
+
+
+def signers(emu):
+    return emu.admin("GET", "signers")["signers"]
+
+
+def write(path, text, mode=0o600):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return str(path)
+
+
+def files(emu, tmp_path, config="", credentials=""):
+    """The config and credentials files, as environment entries."""
+    return {"AWS_CONFIG_FILE": write(tmp_path / "config", config),
+        "AWS_SHARED_CREDENTIALS_FILE": write(tmp_path / "credentials",
+        credentials)}
+
+
+def mounted_listing(tmp_path, emu, env):
+    """Mounts with env, lists the mount, unmounts; the daemon's log."""
+    m = Mount(tmp_path, emu, env=env)
+    m.start()
+    try:
+        assert "production-cluster" in os.listdir(m.path)
+        identity = m.read(".ecsfs", "identity") if os.path.exists(
+            m.p(".ecsfs", "identity")) else ""
+    finally:
+        m.stop()
+    return m.log() + identity
+
+
+def failed_start(tmp_path, emu, env):
+    """Starts the daemon, which must exit 1 with one line; that line."""
+    m = Mount(tmp_path, emu, env=env)
+    m.path.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(m.command(), env=m.env(), capture_output=True,
+        text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 1, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "Zq9sEkReT" not in r.stderr
+    return lines[0]
+
+
+def no_secret(text):
+    for s in ("Zq9sEkReT", ROLE_SK, ROLE_TOK, WEB_TOKEN):
+        assert s not in text
+
+
+def test_environment_alone(tmp_path, emulator):
+    emulator.add_credentials("AKIAENVIRONMENT00001", "envSecretZq9sEkReT")
+    accept_only(emulator, "AKIAENVIRONMENT00001")
+    log = mounted_listing(tmp_path, emulator, {
+        "AWS_ACCESS_KEY_ID": "AKIAENVIRONMENT00001",
+        "AWS_SECRET_ACCESS_KEY": "envSecretZq9sEkReT"})
+    assert signers(emulator).get("AKIAENVIRONMENT00001", 0) > 0
+    no_secret(log)
+
+
+def test_web_identity_from_environment(tmp_path, emulator):
+    role(emulator, web_token=WEB_TOKEN)
+    accept_only(emulator, ROLE_AK)
+    tok = write(tmp_path / "token", WEB_TOKEN + "\n")
+    env = dict(NO_KEYS, AWS_WEB_IDENTITY_TOKEN_FILE=tok, AWS_ROLE_ARN=ROLE,
+        AWS_ROLE_SESSION_NAME="delegate-7")
+    log = mounted_listing(tmp_path, emulator, env)
+    calls = sts_calls(emulator)
+    assert calls[0]["action"] == "AssumeRoleWithWebIdentity"
+    assert calls[0]["session"] == "delegate-7"
+    assert signers(emulator).get(ROLE_AK, 0) > 0
+    no_secret(log)
+
+
+def test_web_identity_from_profile(tmp_path, emulator):
+    role(emulator, web_token=WEB_TOKEN)
+    accept_only(emulator, ROLE_AK)
+    tok = write(tmp_path / "token", WEB_TOKEN)
+    env = dict(NO_KEYS, AWS_PROFILE="irsa", **files(emulator, tmp_path,
+        "[profile irsa]\nrole_arn = %s\nweb_identity_token_file = %s\n" %
+        (ROLE, tok)))
+    mounted_listing(tmp_path, emulator, env)
+    assert sts_calls(emulator)[0]["action"] == "AssumeRoleWithWebIdentity"
+    assert signers(emulator).get(ROLE_AK, 0) > 0
+
+
+def test_assume_role_profile_signed_with_source(tmp_path, emulator):
+    role(emulator, external_id="ext-42", trusts=[
+        "arn:aws:iam::123456789012:user/ecsim"])
+    accept_only(emulator, ROLE_AK)
+    env = dict(NO_KEYS, AWS_PROFILE="ops", **files(emulator, tmp_path,
+        "[profile ops]\nrole_arn = %s\nsource_profile = base\n"
+        "external_id = ext-42\nrole_session_name = ops-session\n"
+        "duration_seconds = 1800\n" % ROLE,
+        "[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n" %
+        (emulator.access_key, emulator.secret_key)))
+    log = mounted_listing(tmp_path, emulator, env)
+    calls = sts_calls(emulator)
+    assert [c["action"] for c in calls] == ["AssumeRole"]
+    assert calls[0]["signer"] == emulator.access_key
+    assert calls[0]["session"] == "ops-session"
+    assert signers(emulator).get(ROLE_AK, 0) > 0
+    assert emulator.access_key not in signers(emulator)
+    no_secret(log)
+
+
+def test_source_profile_chain_of_two(tmp_path, emulator):
+    role(emulator, ROLE2, HOP_AK)
+    role(emulator, trusts=["arn:aws:sts::123456789012:assumed-role/"
+        "ecsfs-hop/hop"])
+    accept_only(emulator, ROLE_AK)
+    env = dict(NO_KEYS, AWS_PROFILE="ops", **files(emulator, tmp_path,
+        "[profile ops]\nrole_arn = %s\nsource_profile = hop\n"
+        "[profile hop]\nrole_arn = %s\nsource_profile = base\n"
+        "role_session_name = hop\n" % (ROLE, ROLE2),
+        "[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n" %
+        (emulator.access_key, emulator.secret_key)))
+    mounted_listing(tmp_path, emulator, env)
+    calls = sts_calls(emulator)
+    assert [(c["role"], c["signer"]) for c in calls] == [
+        (ROLE2, emulator.access_key), (ROLE, HOP_AK)]
+    assert signers(emulator).get(ROLE_AK, 0) > 0
+
+
+def test_environment_beats_a_profile(tmp_path, emulator):
+    role(emulator)
+    env = dict(AWS_PROFILE="ops", **files(emulator, tmp_path,
+        "[profile ops]\nrole_arn = %s\ncredential_source = Environment\n" %
+        ROLE))
+    accept_only(emulator, emulator.access_key)
+    mounted_listing(tmp_path, emulator, env)
+    assert sts_calls(emulator) == []
+
+
+def test_credential_source_environment(tmp_path, emulator):
+    role(emulator)
+    accept_only(emulator, ROLE_AK)
+    env = files(emulator, tmp_path, "[profile ops]\nrole_arn = %s\n"
+        "credential_source = Environment\n" % ROLE)
+    m = Mount(tmp_path, emulator, env=env, options={"profile": "ops"})
+    m.start()
+    try:
+        assert "production-cluster" in os.listdir(m.path)
+    finally:
+        m.stop()
+    assert sts_calls(emulator)[0]["signer"] == emulator.access_key
+    assert signers(emulator).get(ROLE_AK, 0) > 0
+
+
+def test_container_full_uri_with_token_file(tmp_path, emulator):
+    emulator.admin("POST", "container", {"token": "podTokenZq9sEkReT",
+        "credentials": {"AccessKeyId": "ASIAPODIDENTITY00001",
+        "SecretAccessKey": "podSecretZq9sEkReT", "Token": "podSessionZq9sEkReT",
+        "Expiration": "2099-01-01T00:00:00Z"}})
+    accept_only(emulator, "ASIAPODIDENTITY00001")
+    tok = write(tmp_path / "pod-token", "podTokenZq9sEkReT")
+    env = dict(NO_KEYS, AWS_CONTAINER_CREDENTIALS_FULL_URI=emulator.url +
+        "/_ecsim_container/creds", AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=tok)
+    log = mounted_listing(tmp_path, emulator, env)
+    assert signers(emulator).get("ASIAPODIDENTITY00001", 0) > 0
+    no_secret(log)
+
+
+def test_container_wrong_token_is_one_line(tmp_path, emulator):
+    emulator.admin("POST", "container", {"token": "podTokenZq9sEkReT",
+        "credentials": {"AccessKeyId": "ASIAPODIDENTITY00001",
+        "SecretAccessKey": "podSecretZq9sEkReT", "Token": "t"}})
+    tok = write(tmp_path / "pod-token", "stale-token")
+    line = failed_start(tmp_path, emulator, dict(NO_KEYS,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI=emulator.url +
+        "/_ecsim_container/creds", AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=tok))
+    assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" in line
+    assert "HTTP 401" in line
+
+
+def test_source_profile_loop_is_refused(tmp_path, emulator):
+    env = dict(NO_KEYS, AWS_PROFILE="a", **files(emulator, tmp_path,
+        "[profile a]\nrole_arn = %s\nsource_profile = b\n"
+        "[profile b]\nrole_arn = %s\nsource_profile = a\n" % (ROLE, ROLE2)))
+    line = failed_start(tmp_path, emulator, env)
+    assert line == ("ecsfs: profile a: the source_profile chain loops back "
+        "to profile a")
+
+
+def test_mfa_serial_is_refused(tmp_path, emulator):
+    env = dict(NO_KEYS, AWS_PROFILE="ops", **files(emulator, tmp_path,
+        "[profile ops]\nrole_arn = %s\nsource_profile = base\n"
+        "mfa_serial = arn:aws:iam::123456789012:mfa/me\n" % ROLE,
+        "[base]\naws_access_key_id = A\naws_secret_access_key = B\n"))
+    line = failed_start(tmp_path, emulator, env)
+    assert "assume-role profile ops sets mfa_serial" in line
+    assert "cannot ask for an MFA code" in line
+
+
+def test_assume_role_access_denied_is_one_line(tmp_path, emulator):
+    role(emulator, deny=True)
+    env = dict(NO_KEYS, AWS_PROFILE="ops", **files(emulator, tmp_path,
+        "[profile ops]\nrole_arn = %s\nsource_profile = base\n" % ROLE,
+        "[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n" %
+        (emulator.access_key, emulator.secret_key)))
+    line = failed_start(tmp_path, emulator, env)
+    assert line.startswith("ecsfs: assume-role profile ops (%s, from "
+        "shared credentials file " % ROLE)
+    assert ("STS AssumeRole at %s: AccessDenied: Not authorized" %
+        emulator.url) in line
+
+
+def test_web_identity_unreadable_token_is_one_line(tmp_path, emulator):
+    missing = str(tmp_path / "no-such-token")
+    line = failed_start(tmp_path, emulator, dict(NO_KEYS,
+        AWS_WEB_IDENTITY_TOKEN_FILE=missing, AWS_ROLE_ARN=ROLE))
+    assert line == ("ecsfs: web identity (AWS_WEB_IDENTITY_TOKEN_FILE %s): "
+        "cannot read the token file %s: No such file or directory" %
+        (missing, missing))
+
+
+def test_web_identity_bad_token_is_one_line(tmp_path, emulator):
+    role(emulator, web_token=WEB_TOKEN)
+    tok = write(tmp_path / "token", "not-the-token")
+    line = failed_start(tmp_path, emulator, dict(NO_KEYS,
+        AWS_WEB_IDENTITY_TOKEN_FILE=tok, AWS_ROLE_ARN=ROLE))
+    assert "STS AssumeRoleWithWebIdentity at %s: InvalidIdentityToken" % \
+        emulator.url in line
+    assert "not-the-token" not in line
+
+
+def test_no_secret_in_proc_cmdline_or_environment_dump(tmp_path, emulator):
+    role(emulator, web_token=WEB_TOKEN)
+    accept_only(emulator, ROLE_AK)
+    tok = write(tmp_path / "token", WEB_TOKEN)
+    m = Mount(tmp_path, emulator, env=dict(NO_KEYS,
+        AWS_WEB_IDENTITY_TOKEN_FILE=tok, AWS_ROLE_ARN=ROLE))
+    m.start()
+    try:
+        os.listdir(m.path)
+        with open("/proc/%d/cmdline" % m.proc.pid, "rb") as f:
+            no_secret(f.read().decode(errors="replace"))
+        for name in os.listdir(m.p(".ecsfs")):
+            if name in ("refresh", "dry_run"):
+                continue
+            no_secret(m.read(".ecsfs", name))
+    finally:
+        m.stop()
+    no_secret(m.log())
