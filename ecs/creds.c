@@ -30,6 +30,7 @@
 #include "ecs/creds_container.h"
 #include "ecs/creds_process.h"
 #include "ecs/http.h"
+#include "ecs/imds.h"
 #include "ecs/ini.h"
 #include "ecs/log.h"
 #include "ecs/redact.h"
@@ -68,6 +69,8 @@ struct creds_provider {
 	int			 duration;	/* duration_seconds, 0: STS's */
 	char			*token_file;	/* web identity */
 	struct creds_provider	*inner;		/* assume-role: the source credentials */
+	char			*imds_url;	/* instance metadata */
+	int			 imds_explicit;	/* asked for, not the chain's last resort */
 
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cond;		/* on CLOCK_MONOTONIC: a reload ended, or creds_wake() */
@@ -717,6 +720,32 @@ src_container_fetch(struct creds_provider *p, struct creds *out,
 	    creds_env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN"), st, out, err);
 }
 
+/* The instance metadata service (IMDSv2), unless AWS_EC2_METADATA_DISABLED. */
+static int
+src_imds_configured(struct creds_provider *p, struct creds_ctx *ctx,
+    struct ecs_error *err)
+{
+	(void)err;
+	if ((p->imds_url = imds_endpoint()) == NULL) {
+		if (ctx->depth == 0)
+			buf_adds(ctx->looked, ", instance metadata "
+			    "(AWS_EC2_METADATA_DISABLED)");
+		return 0;
+	}
+	p->imds_explicit = ctx->depth > 0 ||
+	    creds_env_get("AWS_EC2_METADATA_SERVICE_ENDPOINT") != NULL;
+	p->source = xasprintf("instance metadata (IMDSv2 at %s)", p->imds_url);
+	return 1;
+}
+
+static int
+src_imds_fetch(struct creds_provider *p, struct creds *out,
+    const struct creds_stopper *st, struct ecs_error *err)
+{
+	(void)st;
+	return imds_fetch(creds_pool(p), p->imds_url, out, err);
+}
+
 /* The chain, in botocore's order. */
 static const struct creds_source creds_sources[] = {
 	{ "environment", src_env_configured, src_env_fetch },
@@ -727,6 +756,7 @@ static const struct creds_source creds_sources[] = {
 	{ "credential_process", src_process_configured, src_process_fetch },
 	{ "config file", src_config_configured, src_file_fetch },
 	{ "container", src_container_configured, src_container_fetch },
+	{ "instance metadata", src_imds_configured, src_imds_fetch },
 };
 
 /* The source called name in creds_sources. */
@@ -776,10 +806,18 @@ creds_credential_source(struct creds_provider *p, struct creds_ctx *ctx,
 			    "_FULL_URI is set", ctx->profile);
 			rc = -1;
 		}
+	} else if (strcmp(what, "Ec2InstanceMetadata") == 0) {
+		p->src = creds_source_named("instance metadata");
+		if ((rc = p->src->configured(p, &sub, err)) == 0) {
+			ecs_error_set(err, ECS_E_CREDS, "profile %s: "
+			    "credential_source Ec2InstanceMetadata, but "
+			    "AWS_EC2_METADATA_DISABLED is true", ctx->profile);
+			rc = -1;
+		}
 	} else {
 		ecs_error_set(err, ECS_E_CREDS, "profile %s: credential_source "
-		    "%s is not supported (Environment, EcsContainer)",
-		    ctx->profile, what);
+		    "%s is not one of Environment, EcsContainer, "
+		    "Ec2InstanceMetadata", ctx->profile, what);
 		rc = -1;
 	}
 	buf_free(&scratch);
@@ -821,7 +859,7 @@ creds_profile_inner(struct creds_provider *p, struct creds_ctx *ctx,
 	sub.depth = ctx->depth + 1;
 	sub.visited[sub.depth] = name;
 	sub.looked = &scratch;
-	for (i = 1; i < sizeof(creds_sources) / sizeof(creds_sources[0]) - 1;
+	for (i = 1; i < sizeof(creds_sources) / sizeof(creds_sources[0]) - 2;
 	    i++) {
 		p->src = &creds_sources[i];
 		if ((rc = p->src->configured(p, &sub, err)) != 0)
@@ -833,6 +871,17 @@ creds_profile_inner(struct creds_provider *p, struct creds_ctx *ctx,
 	free(sub.section);
 	buf_free(&scratch);
 	return rc > 0 ? 0 : -1;
+}
+
+/* "no credentials: looked in LOOKED, WHY" with err's message as WHY. */
+static void
+creds_nothing_found(struct ecs_error *err, const char *looked)
+{
+	char msg[sizeof(err->message)];
+
+	snprintf(msg, sizeof(msg), "%s", err->message);
+	ecs_error_set(err, ECS_E_CREDS, "no credentials: looked in %s, %s",
+	    looked, msg);
 }
 
 struct creds_provider *
@@ -879,8 +928,12 @@ creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 		    looked.data);
 		goto fail;
 	}
-	if ((rc = p->src->fetch(p, &c, NULL, err)) != 0)
+	if ((rc = p->src->fetch(p, &c, NULL, err)) != 0) {
+		/* The metadata service is the last resort, not a choice. */
+		if (p->imds_url != NULL && !p->imds_explicit)
+			creds_nothing_found(err, looked.data);
 		goto fail;
+	}
 	if (c.expiration != 0 && c.expiration <= time(NULL)) {
 		gmtime_r(&c.expiration, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -1084,6 +1137,7 @@ creds_provider_free(struct creds_provider *p)
 	free(p->session_name);
 	free(p->external_id);
 	free(p->token_file);
+	free(p->imds_url);
 	creds_provider_free(p->inner);
 	free(p);
 }

@@ -281,3 +281,74 @@ def test_no_secret_in_proc_cmdline_or_environment_dump(tmp_path, emulator):
     finally:
         m.stop()
     no_secret(m.log())
+
+
+IMDS_CREDS = {"AccessKeyId": "ASIAINSTANCEROLE0001",
+    "SecretAccessKey": "instanceSecretZq9sEkReT",
+    "Token": "instanceTokenZq9sEkReT", "Expiration": "2099-01-01T00:00:00Z"}
+
+
+def imds_env(emu):
+    return dict(NO_KEYS, AWS_EC2_METADATA_DISABLED=None,
+        AWS_EC2_METADATA_SERVICE_ENDPOINT=emu.url)
+
+
+def test_instance_metadata_alone(tmp_path, emulator):
+    emulator.admin("POST", "imds", {"role": "ecsfs-delegate",
+        "credentials": IMDS_CREDS})
+    accept_only(emulator, IMDS_CREDS["AccessKeyId"])
+    log = mounted_listing(tmp_path, emulator, imds_env(emulator))
+    assert signers(emulator).get(IMDS_CREDS["AccessKeyId"], 0) > 0
+    state = emulator.admin("GET", "imds")
+    assert state["ttls"] and all(1 <= t <= 21600 for t in state["ttls"])
+    no_secret(log)
+
+
+def test_a_profile_role_beats_the_instance_role(tmp_path, emulator):
+    emulator.admin("POST", "imds", {"role": "ecsfs-delegate",
+        "credentials": IMDS_CREDS})
+    role(emulator, trusts=["arn:aws:iam::123456789012:user/ecsim"])
+    accept_only(emulator, ROLE_AK)
+    env = dict(imds_env(emulator), AWS_PROFILE="ops", **files(emulator,
+        tmp_path, "[profile ops]\nrole_arn = %s\nsource_profile = base\n" %
+        ROLE, "[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+        % (emulator.access_key, emulator.secret_key)))
+    mounted_listing(tmp_path, emulator, env)
+    assert signers(emulator).get(ROLE_AK, 0) > 0
+    assert emulator.admin("GET", "imds")["puts"] == 0
+
+
+def test_credential_source_instance_metadata(tmp_path, emulator):
+    emulator.admin("POST", "imds", {"role": "ecsfs-delegate",
+        "credentials": IMDS_CREDS})
+    role(emulator)
+    accept_only(emulator, ROLE_AK)
+    env = dict(imds_env(emulator), AWS_PROFILE="ops", **files(emulator,
+        tmp_path, "[profile ops]\nrole_arn = %s\n"
+        "credential_source = Ec2InstanceMetadata\n" % ROLE))
+    mounted_listing(tmp_path, emulator, env)
+    calls = sts_calls(emulator)
+    assert calls[0]["signer"] == IMDS_CREDS["AccessKeyId"]
+    assert signers(emulator).get(ROLE_AK, 0) > 0
+
+
+def test_instance_metadata_hop_limit_is_one_line(tmp_path, emulator):
+    emulator.admin("POST", "imds", {"drop_put": True})
+    line = failed_start(tmp_path, emulator, dict(imds_env(emulator),
+        KUBERNETES_SERVICE_HOST="10.0.0.1"))
+    assert line.startswith("ecsfs: instance metadata (IMDSv2) at %s: no "
+        "answer to PUT /latest/api/token within 1 s, twice" % emulator.url)
+    assert "hop limit" in line
+
+
+def test_instance_metadata_without_role_is_one_line(tmp_path, emulator):
+    line = failed_start(tmp_path, emulator, imds_env(emulator))
+    assert line == ("ecsfs: instance metadata (IMDSv2) at %s: the instance "
+        "has no IAM role (no instance profile)" % emulator.url)
+
+
+def test_instance_metadata_disabled(tmp_path, emulator):
+    line = failed_start(tmp_path, emulator, dict(imds_env(emulator),
+        AWS_EC2_METADATA_DISABLED="true"))
+    assert line.endswith("instance metadata (AWS_EC2_METADATA_DISABLED)")
+    assert emulator.admin("GET", "imds")["puts"] == 0

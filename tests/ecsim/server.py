@@ -40,6 +40,7 @@ The admin API lives under /_ecsim/ and is unsigned JSON:
   POST wire_faults   replace the wire faults (see wire.py); GET shows them
   GET  health        {"ok": true, "port": N, "tls": bool}
   POST sts, POST container, POST accept_only, GET signers: see sts.py
+  POST imds, GET imds: see imds.py (served under /latest/)
 """
 
 import collections
@@ -56,6 +57,7 @@ from urllib.parse import parse_qs, urlsplit
 import auth
 import ops
 import seed
+import imds
 import sts
 import wire
 from model import ApiError, CORAL, CORAL_AVAILABILITY
@@ -125,6 +127,7 @@ class Server(ThreadingHTTPServer):
         self.namespaced_errors = False
         self.wire = wire.WireFaults()
         self.identity = sts.Identity(creds)
+        self.imds = imds.Imds(creds)
         super().__init__(address, Handler)
 
     def handle_error(self, request, client_address):
@@ -217,6 +220,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/_ecsim/"):
             self._admin("GET")
             return
+        if self.path.startswith("/latest/"):
+            self._read_body()
+            status, text = self.server.imds.get(self.path, self.headers)
+            self._send(status, text, "text/plain")
+            return
         if self.path.startswith("/_ecsim_container/"):
             self._read_body()
             status, text = self.server.identity.container_get(self.headers)
@@ -226,6 +234,17 @@ class Handler(BaseHTTPRequestHandler):
         self._send_error(str(uuid.uuid4()), ApiError(
             "UnknownOperationException", "Unknown operation: GET %s" %
             self.path.split("?", 1)[0], namespace=CORAL))
+
+    def do_PUT(self):
+        self._read_body()
+        if self.path != "/latest/api/token":
+            self._send(404, "", "text/plain")
+            return
+        answer = self.server.imds.put(self.headers)
+        if answer is None:
+            self.close_connection = True
+            return
+        self._send(answer[0], answer[1], "text/plain")
 
     # -- the ECS API ----------------------------------------------------
 
@@ -432,7 +451,17 @@ def _signers(srv, data, query):
     return srv.identity.describe()
 
 
+def _imds(srv, data, query):
+    return srv.imds.configure(data)
+
+
+def _imds_get(srv, data, query):
+    return srv.imds.describe()
+
+
 ADMIN = {
+    ("POST", "imds"): _imds,
+    ("GET", "imds"): _imds_get,
     ("POST", "sts"): _sts,
     ("POST", "container"): _container,
     ("POST", "accept_only"): _accept_only,

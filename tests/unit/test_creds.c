@@ -235,8 +235,8 @@ test_nothing_found(void)
 	snprintf(want, sizeof(want), "no credentials: looked in environment "
 	    "(AWS_ACCESS_KEY_ID), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), "
 	    "%s [default] (no file), %s [default], "
-	    "container endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)",
-	    credpath, cfgpath);
+	    "container endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), "
+	    "instance metadata (AWS_EC2_METADATA_DISABLED)", credpath, cfgpath);
 	CHECK_STR(err.message, want);
 
 	setup("[profile dev]\nregion = x\n", "[other]\nregion = y\n");
@@ -248,8 +248,8 @@ test_nothing_found(void)
 	snprintf(want, sizeof(want), "no credentials: looked in environment "
 	    "(skipped for -o profile), web identity "
 	    "(AWS_WEB_IDENTITY_TOKEN_FILE), %s [dev], %s [profile dev], container "
-	    "endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)", credpath,
-	    cfgpath);
+	    "endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), instance "
+	    "metadata (AWS_EC2_METADATA_DISABLED)", credpath, cfgpath);
 	CHECK_STR(err.message, want);
 }
 
