@@ -75,6 +75,7 @@ struct creds_provider {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cond;		/* on CLOCK_MONOTONIC: a reload ended, or creds_wake() */
 	struct creds		 cur;		/* protected by mu */
+	time_t			 fetched;	/* protected by mu: when cur came */
 	int			 stale;		/* protected by mu */
 	int			 refreshing;	/* protected by mu */
 	unsigned long		 generation;	/* protected by mu: reloads finished */
@@ -942,6 +943,7 @@ creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 		goto fail;
 	}
 	p->cur = c;
+	p->fetched = time(NULL);
 	explicit_bzero(&c, sizeof(c));
 	free(ctx.section);
 	buf_free(&looked);
@@ -955,12 +957,40 @@ fail:
 	return NULL;
 }
 
+/*
+ * How long before expiry a reload starts: five minutes, or half the
+ * credentials' life when they live shorter; p->mu held.
+ */
+static time_t
+creds_window(const struct creds_provider *p)
+{
+	time_t life = p->cur.expiration - p->fetched;
+
+	return life > 0 && life / 2 < REFRESH_WINDOW ? life / 2 :
+	    REFRESH_WINDOW;
+}
+
+/*
+ * How long to wait before trying again after a failed reload: 30 s, or
+ * less when the credentials expire sooner, so that several tries fit
+ * before they do; p->mu held.
+ */
+static time_t
+creds_retry_delay(const struct creds_provider *p, time_t now)
+{
+	time_t left = p->cur.expiration != 0 ? p->cur.expiration - now : 0;
+
+	if (left <= 0 || left / 4 >= RETRY_AFTER_FAILURE)
+		return RETRY_AFTER_FAILURE;
+	return left / 4 > 1 ? left / 4 : 1;
+}
+
 /* Whether the current credentials must be reloaded; p->mu held. */
 static int
 creds_need_reload(const struct creds_provider *p, time_t now)
 {
 	return p->stale || (p->cur.expiration != 0 &&
-	    p->cur.expiration - now < REFRESH_WINDOW);
+	    p->cur.expiration - now < creds_window(p));
 }
 
 /* Whether the current credentials can still sign a request; p->mu held. */
@@ -1067,11 +1097,12 @@ creds_get_stop(struct creds_provider *p, struct creds *out,
 	p->generation++;
 	if (rc == 0) {
 		p->cur = fresh;
+		p->fetched = now;
 		p->stale = 0;
 		p->retry_after = 0;
 	} else if (creds_usable(p, now)) {
 		/* Keep signing with the old credentials while they last. */
-		p->retry_after = now + RETRY_AFTER_FAILURE;
+		p->retry_after = now + creds_retry_delay(p, now);
 		ecs_log_warn("%s: reloading credentials failed: %s", __func__,
 		    lerr.message);
 		rc = 0;

@@ -27,11 +27,13 @@ def role(emu, arn=ROLE, ak=ROLE_AK, **kw):
     spec = {"access_key": ak, "secret_key": ROLE_SK + ak[-1],
         "session_token": ROLE_TOK + ak[-1]}
     spec.update(kw)
+    spec = {k: v for k, v in spec.items() if v is not None}
     emu.admin("POST", "sts", {"roles": {arn: spec}})
 
 
-def accept_only(emu, *keys):
-    emu.admin("POST", "accept_only", {"access_keys": list(keys)})
+def accept_only(emu, *keys, issued_by_sts=False):
+    emu.admin("POST", "accept_only", {"access_keys": list(keys),
+        "issued_by_sts": issued_by_sts})
 
 
 def sts_calls(emu):
@@ -352,3 +354,55 @@ def test_instance_metadata_disabled(tmp_path, emulator):
         AWS_EC2_METADATA_DISABLED="true"))
     assert line.endswith("instance metadata (AWS_EC2_METADATA_DISABLED)")
     assert emulator.admin("GET", "imds")["puts"] == 0
+
+
+def test_refresh_across_expiry_under_32_readers(tmp_path, emulator):
+    """Credentials living 20 s are refreshed 10 s before expiry; a refresh
+    that fails (token file gone) is logged and retried while the old ones
+    sign; no read fails, and ECS takes only STS's unexpired keys."""
+    import threading
+    import time
+    emulator.admin("POST", "sts", {"roles": {ROLE: {"duration": 20,
+        "web_token": WEB_TOKEN}}})
+    accept_only(emulator, issued_by_sts=True)
+    tok = tmp_path / "token"
+    write(tok, WEB_TOKEN)
+    m = Mount(tmp_path, emulator, options={"cache_ttl": 0, "stale_ttl": 0},
+        env=dict(NO_KEYS, AWS_WEB_IDENTITY_TOKEN_FILE=str(tok),
+        AWS_ROLE_ARN=ROLE))
+    m.start()
+    failures, reads = [], [0]
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                m.read("production-cluster", "status")
+                reads[0] += 1
+            except OSError as e:
+                failures.append(repr(e))
+
+    try:
+        threads = [threading.Thread(target=reader) for _ in range(32)]
+        for t in threads:
+            t.start()
+        tok.rename(tmp_path / "token.gone")      # the first refresh fails
+        time.sleep(13)
+        (tmp_path / "token.gone").rename(tok)    # a retry then works
+        time.sleep(12)
+        stop.set()
+        for t in threads:
+            t.join()
+    finally:
+        stop.set()
+        m.stop()
+    assert failures == []
+    assert reads[0] > 100
+    calls = sts_calls(emulator)
+    assert len(calls) >= 2
+    used = [k for k in signers(emulator) if k.startswith("ASIA")]
+    assert len(used) >= 2
+    log = m.log()
+    assert "reloading credentials failed" in log
+    assert "cannot read the token file" in log
+    no_secret(log)

@@ -21,8 +21,10 @@ call makes its keys known to the credential store.
   GET  /_ecsim_container/creds   the container credentials endpoint: needs
                     Authorization equal to "token" when one is set
 
-  POST /_ecsim/accept_only {"access_keys": [...]}   ECS refuses every other
-                    key ([] or null: all known keys again)
+  POST /_ecsim/accept_only {"access_keys": [...], "issued_by_sts"}   ECS
+                    refuses every other key ([] or null: all known keys
+                    again); issued_by_sts: only keys STS handed out.
+                    Keys STS hands out expire with their Expiration.
   GET  /_ecsim/signers  {"signers": {access_key: n}}: ECS calls by key,
                     {"sts": [{"action", "role", "signer", "token"}...]}
 """
@@ -30,6 +32,7 @@ call makes its keys known to the credential store.
 import datetime
 import json
 import threading
+import time
 import uuid
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -62,6 +65,8 @@ class Identity:
         self.roles = {}
         self.principals = {auth.DEFAULT_ACCESS_KEY: DEFAULT_ARN}
         self.only = None
+        self.sts_only = False
+        self.issued = set()
         self.signers = {}
         self.sts_calls = []
         self.container = {"token": None, "credentials": None, "status": 200}
@@ -88,6 +93,7 @@ class Identity:
         keys = data.get("access_keys")
         with self.lock:
             self.only = set(keys) if keys else None
+            self.sts_only = bool(data.get("issued_by_sts"))
         return {"access_keys": sorted(self.only) if self.only else None}
 
     def describe(self):
@@ -101,7 +107,8 @@ class Identity:
         """Count an ECS call by key; refuse a key the test did not allow."""
         with self.lock:
             self.signers[access_key] = self.signers.get(access_key, 0) + 1
-            if self.only is not None and access_key not in self.only:
+            if (self.only is not None and access_key not in self.only) or \
+                (self.sts_only and access_key not in self.issued):
                 raise auth._error("UnrecognizedClientException",
                     auth.MSG_INVALID_TOKEN)
 
@@ -117,12 +124,13 @@ class Identity:
         ak = role.get("access_key") or "ASIA" + uuid.uuid4().hex[:16].upper()
         sk = role.get("secret_key") or uuid.uuid4().hex + "Sts"
         tok = role.get("session_token") or "FwoGZXIv" + uuid.uuid4().hex * 4
-        self.creds.add(ak, sk, tok)
+        self.creds.add(ak, sk, tok, expires_at=time.time() + life)
         name = arn.rsplit("/", 1)[-1]
         assumed = "arn:aws:sts::%s:assumed-role/%s/%s" % (ACCOUNT, name,
             session)
         with self.lock:
             self.principals[ak] = assumed
+            self.issued.add(ak)
             self.sts_calls.append({"action": action, "role": arn,
                 "signer": signer, "session": session})
         exp = _iso(now + datetime.timedelta(seconds=life))
