@@ -82,6 +82,13 @@ struct creds_provider {
 	int			 last_rc;	/* protected by mu: the last reload's result */
 	struct ecs_error	 last_err;	/* protected by mu */
 	time_t			 retry_after;	/* protected by mu */
+
+	pthread_mutex_t		 id_mu;
+	struct http_pool	*id_pool;	/* protected by id_mu */
+	char			 arn[512];	/* protected by id_mu */
+	char			 account[32];	/* protected by id_mu */
+	char			 id_error[512];	/* protected by id_mu */
+	time_t			 id_asked;	/* protected by id_mu: last failed try */
 };
 
 /* Files already warned about; at most one warning per file and process. */
@@ -902,6 +909,7 @@ creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 	sts_init();
 	p = xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->id_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&p->cond, &ca);
@@ -944,6 +952,8 @@ creds_provider_new(const struct ecs_config *cfg, struct ecs_error *err)
 	}
 	p->cur = c;
 	p->fetched = time(NULL);
+	if (p->sts_url == NULL)
+		creds_sts_setup(p, cfg);
 	explicit_bzero(&c, sizeof(c));
 	free(ctx.section);
 	buf_free(&looked);
@@ -1147,10 +1157,54 @@ creds_source(const struct creds_provider *p)
 }
 
 void
+creds_identity(struct creds_provider *p, struct creds_identity *id)
+{
+	struct sts_target t;
+	struct ecs_error err;
+	struct creds c;
+	time_t now = time(NULL);
+
+	memset(id, 0, sizeof(*id));
+	snprintf(id->source, sizeof(id->source), "%s", creds_source(p));
+	pthread_mutex_lock(&p->mu);
+	id->expiration = p->cur.expiration;
+	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_lock(&p->id_mu);
+	if (p->arn[0] == '\0' && p->sts_url != NULL &&
+	    (p->id_asked == 0 || now - p->id_asked >= 60)) {
+		ecs_error_clear(&err);
+		memset(&c, 0, sizeof(c));
+		if (p->id_pool == NULL)
+			p->id_pool = http_pool_new(p->ca_bundle);
+		t.pool = p->id_pool;
+		t.endpoint = p->sts_url;
+		t.region = p->region;
+		if (creds_get(p, &c, &err) != 0 ||
+		    sts_get_caller_identity(&t, &c, p->arn, sizeof(p->arn),
+		    p->account, sizeof(p->account), &err) != 0) {
+			creds_scrub(&err, &c, NULL);
+			p->arn[0] = p->account[0] = '\0';
+			snprintf(p->id_error, sizeof(p->id_error), "%s",
+			    err.message);
+			p->id_asked = now;
+		} else
+			p->id_error[0] = '\0';
+		explicit_bzero(&c, sizeof(c));
+	}
+	snprintf(id->arn, sizeof(id->arn), "%s", p->arn);
+	snprintf(id->account, sizeof(id->account), "%s", p->account);
+	snprintf(id->error, sizeof(id->error), "%s", p->id_error);
+	pthread_mutex_unlock(&p->id_mu);
+}
+
+void
 creds_provider_free(struct creds_provider *p)
 {
 	if (p == NULL)
 		return;
+	pthread_mutex_destroy(&p->id_mu);
+	if (p->id_pool != NULL)
+		http_pool_free(p->id_pool);
 	explicit_bzero(&p->cur, sizeof(p->cur));
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cond);

@@ -406,3 +406,40 @@ def test_refresh_across_expiry_under_32_readers(tmp_path, emulator):
     assert "reloading credentials failed" in log
     assert "cannot read the token file" in log
     no_secret(log)
+
+
+def test_identity_file_and_journal_principal(tmp_path, emulator):
+    role(emulator, web_token=WEB_TOKEN)
+    accept_only(emulator, ROLE_AK)
+    tok = write(tmp_path / "token", WEB_TOKEN)
+    m = Mount(tmp_path, emulator, env=dict(NO_KEYS,
+        AWS_WEB_IDENTITY_TOKEN_FILE=tok, AWS_ROLE_ARN=ROLE,
+        AWS_ROLE_SESSION_NAME="delegate-7"))
+    m.start()
+    try:
+        ident = dict(l.split(" ", 1) for l in
+            m.read(".ecsfs", "identity").splitlines())
+        m.sh("echo 2 > development-cluster/services/api/desired_count")
+        journal = m.read(".ecsfs", "journal")
+    finally:
+        m.stop()
+    arn = "arn:aws:sts::123456789012:assumed-role/ecsfs-operator/delegate-7"
+    assert ident["source"] == "web identity (AWS_WEB_IDENTITY_TOKEN_FILE " \
+        "%s)" % tok
+    assert ident["principal"] == arn
+    assert ident["account"] == "123456789012"
+    assert ident["expiration"].endswith("Z")
+    assert "principal=%s" % arn in journal
+    no_secret(journal + m.log())
+
+
+def test_identity_with_static_keys_never_expires(tmp_path, emulator):
+    m = Mount(tmp_path, emulator)
+    m.start()
+    try:
+        text = m.read(".ecsfs", "identity")
+    finally:
+        m.stop()
+    assert text == ("source environment\nprincipal arn:aws:iam::123456789012:"
+        "user/ecsim\naccount 123456789012\nexpiration never\n")
+    assert emulator.secret_key not in text
