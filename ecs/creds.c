@@ -34,6 +34,7 @@
 #include "ecs/ini.h"
 #include "ecs/log.h"
 #include "ecs/redact.h"
+#include "ecs/sso.h"
 #include "ecs/sts.h"
 #include "ecs/xmalloc.h"
 
@@ -70,6 +71,12 @@ struct creds_provider {
 	char			*token_file;	/* web identity */
 	struct creds_provider	*inner;		/* assume-role: the source credentials */
 	char			*imds_url;	/* instance metadata */
+	char			*sso_profile;	/* SSO */
+	char			*sso_session;
+	char			*sso_url;
+	char			*sso_region;
+	char			*sso_account;
+	char			*sso_role;
 	int			 imds_explicit;	/* asked for, not the chain's last resort */
 
 	pthread_mutex_t		 mu;
@@ -597,22 +604,71 @@ done:
 	return rc;
 }
 
-/* SSO profiles are recognised so that they are refused, not skipped. */
+/*
+ * An SSO profile: sso_session (its [sso-session NAME] section has
+ * sso_start_url and sso_region) or the legacy sso_start_url and
+ * sso_region in the profile; sso_account_id and sso_role_name.
+ */
 static int
 src_sso_configured(struct creds_provider *p, struct creds_ctx *ctx,
     struct ecs_error *err)
 {
-	const char *key = creds_profile_get(ctx, "sso_session") != NULL ?
-	    "sso_session" : creds_profile_get(ctx, "sso_start_url") != NULL ?
-	    "sso_start_url" : NULL;
+	const char *session, *url, *region, *acct, *role;
+	char *sec = NULL;
+	int rc = -1;
 
-	(void)p;
-	if (key == NULL)
+	session = creds_profile_get(ctx, "sso_session");
+	url = creds_profile_get(ctx, "sso_start_url");
+	if (session == NULL && url == NULL)
 		return 0;
-	ecs_error_set(err, ECS_E_CREDS, "profile %s sets %s, but SSO "
-	    "credentials are not supported yet; use an assume-role or "
-	    "credential_process profile", ctx->profile, key);
-	return -1;
+	region = creds_profile_get(ctx, "sso_region");
+	if (session != NULL) {
+		sec = xasprintf("sso-session %s", session);
+		if (!ini_has_section(ctx->cfg->config_ini, sec)) {
+			ecs_error_set(err, ECS_E_CREDS, "SSO profile %s: "
+			    "sso_session %s has no [%s] section in %s",
+			    ctx->profile, session, sec, ctx->cfg->config_file);
+			goto done;
+		}
+		url = ini_get(ctx->cfg->config_ini, sec, "sso_start_url");
+		region = ini_get(ctx->cfg->config_ini, sec, "sso_region");
+	}
+	acct = creds_profile_get(ctx, "sso_account_id");
+	role = creds_profile_get(ctx, "sso_role_name");
+	if (url == NULL || region == NULL || acct == NULL || role == NULL) {
+		ecs_error_set(err, ECS_E_CREDS, "SSO profile %s needs "
+		    "sso_start_url, sso_region, sso_account_id and "
+		    "sso_role_name", ctx->profile);
+		goto done;
+	}
+	p->sso_profile = xstrdup(ctx->profile);
+	p->sso_session = session != NULL ? xstrdup(session) : NULL;
+	p->sso_url = xstrdup(url);
+	p->sso_region = xstrdup(region);
+	p->sso_account = xstrdup(acct);
+	p->sso_role = xstrdup(role);
+	p->source = xasprintf("SSO profile %s (account %s, role %s)",
+	    ctx->profile, acct, role);
+	rc = 1;
+done:
+	free(sec);
+	return rc;
+}
+
+static int
+src_sso_fetch(struct creds_provider *p, struct creds *out,
+    const struct creds_stopper *st, struct ecs_error *err)
+{
+	struct sso_profile s;
+
+	(void)st;
+	s.profile = p->sso_profile;
+	s.session = p->sso_session;
+	s.start_url = p->sso_url;
+	s.region = p->sso_region;
+	s.account_id = p->sso_account;
+	s.role_name = p->sso_role;
+	return sso_fetch(creds_pool(p), &s, out, err);
 }
 
 /* Fills p for a file source when [section] of ini has keys: 1, 0, -1. */
@@ -759,7 +815,7 @@ static const struct creds_source creds_sources[] = {
 	{ "environment", src_env_configured, src_env_fetch },
 	{ "assume-role", src_role_configured, src_role_fetch },
 	{ "web identity", src_webid_configured, src_webid_fetch },
-	{ "sso", src_sso_configured, NULL },
+	{ "sso", src_sso_configured, src_sso_fetch },
 	{ "shared credentials file", src_shared_configured, src_file_fetch },
 	{ "credential_process", src_process_configured, src_process_fetch },
 	{ "config file", src_config_configured, src_file_fetch },
@@ -1223,6 +1279,12 @@ creds_provider_free(struct creds_provider *p)
 	free(p->external_id);
 	free(p->token_file);
 	free(p->imds_url);
+	free(p->sso_profile);
+	free(p->sso_session);
+	free(p->sso_url);
+	free(p->sso_region);
+	free(p->sso_account);
+	free(p->sso_role);
 	creds_provider_free(p->inner);
 	free(p);
 }

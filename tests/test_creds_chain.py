@@ -443,3 +443,65 @@ def test_identity_with_static_keys_never_expires(tmp_path, emulator):
     assert text == ("source environment\nprincipal arn:aws:iam::123456789012:"
         "user/ecsim\naccount 123456789012\nexpiration never\n")
     assert emulator.secret_key not in text
+
+
+SSO_CREDS = {"accessKeyId": "ASIASSOROLE000000001",
+    "secretAccessKey": "ssoSecretZq9sEkReT", "sessionToken": "ssoTokZq9sEkReT"}
+
+
+def sso_setup(emu, tmp_path, expires_in, refresh=True):
+    import datetime
+    import hashlib
+    import json as j
+    emu.admin("POST", "sso", {"access_token": "aoaCachedZq9sEkReT",
+        "refresh_token": "aorRefreshZq9sEkReT", "client_id": "cid-1",
+        "account_id": "111122223333", "role_name": "Operator",
+        "credentials": SSO_CREDS})
+    d = os.path.join(emu.dir, ".aws", "sso", "cache")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, hashlib.sha1(b"corp").hexdigest() + ".json")
+    exp = datetime.datetime.utcnow() + datetime.timedelta(seconds=expires_in)
+    cache = {"startUrl": "https://corp.awsapps.com/start",
+        "region": "us-east-1", "accessToken": "aoaCachedZq9sEkReT",
+        "expiresAt": exp.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if refresh:
+        cache.update({"clientId": "cid-1", "clientSecret": "csZq9sEkReT",
+            "refreshToken": "aorRefreshZq9sEkReT",
+            "registrationExpiresAt": "2099-01-01T00:00:00Z"})
+    with open(path, "w") as f:
+        j.dump(cache, f)
+    env = dict(NO_KEYS, AWS_PROFILE="sso", **files(emu, tmp_path,
+        "[profile sso]\nsso_session = corp\nsso_account_id = 111122223333\n"
+        "sso_role_name = Operator\n[sso-session corp]\n"
+        "sso_start_url = https://corp.awsapps.com/start\n"
+        "sso_region = us-east-1\n"))
+    return env, path
+
+
+def test_sso_profile_alone(tmp_path, emulator):
+    env, _ = sso_setup(emulator, tmp_path, 3600)
+    accept_only(emulator, SSO_CREDS["accessKeyId"])
+    log = mounted_listing(tmp_path, emulator, env)
+    assert emulator.admin("GET", "sso")["calls"] == ["GetRoleCredentials"]
+    assert signers(emulator).get(SSO_CREDS["accessKeyId"], 0) > 0
+    no_secret(log)
+
+
+def test_sso_token_refreshed_through_create_token(tmp_path, emulator):
+    import json as j
+    env, path = sso_setup(emulator, tmp_path, 60)
+    accept_only(emulator, SSO_CREDS["accessKeyId"])
+    mounted_listing(tmp_path, emulator, env)
+    assert emulator.admin("GET", "sso")["calls"] == ["CreateToken",
+        "GetRoleCredentials"]
+    with open(path) as f:
+        cache = j.load(f)
+    assert cache["accessToken"] == emulator.admin("GET", "sso")[
+        "access_token"]
+
+
+def test_sso_expired_login_is_one_line(tmp_path, emulator):
+    env, path = sso_setup(emulator, tmp_path, -60, refresh=False)
+    line = failed_start(tmp_path, emulator, env)
+    assert line == ("ecsfs: SSO profile sso: the SSO login has expired "
+        "(%s): run aws sso login --profile sso" % path)

@@ -41,6 +41,7 @@ The admin API lives under /_ecsim/ and is unsigned JSON:
   GET  health        {"ok": true, "port": N, "tls": bool}
   POST sts, POST container, POST accept_only, GET signers: see sts.py
   POST imds, GET imds: see imds.py (served under /latest/)
+  POST sso, GET sso: see sso.py (/federation/credentials, /token)
 """
 
 import collections
@@ -57,6 +58,7 @@ from urllib.parse import parse_qs, urlsplit
 import auth
 import ops
 import seed
+import sso
 import imds
 import sts
 import wire
@@ -128,6 +130,7 @@ class Server(ThreadingHTTPServer):
         self.wire = wire.WireFaults()
         self.identity = sts.Identity(creds)
         self.imds = imds.Imds(creds)
+        self.sso = sso.Sso(creds)
         super().__init__(address, Handler)
 
     def handle_error(self, request, client_address):
@@ -220,6 +223,12 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/_ecsim/"):
             self._admin("GET")
             return
+        if self.path.startswith("/federation/credentials"):
+            self._read_body()
+            status, obj = self.server.sso.role_credentials(self.path,
+                self.headers)
+            self._send(status, json.dumps(obj), "application/json")
+            return
         if self.path.startswith("/latest/"):
             self._read_body()
             status, text = self.server.imds.get(self.path, self.headers)
@@ -253,6 +262,10 @@ class Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         rid = str(uuid.uuid4())
         target = self.headers.get("X-Amz-Target") or ""
+        if not target and self.path == "/token":
+            status, obj = srv.sso.create_token(body)
+            self._send(status, json.dumps(obj), "application/json")
+            return
         if not target and (self.headers.get("Content-Type") or "").startswith(
             "application/x-www-form-urlencoded"):
             status, text = srv.identity.handle(srv, self, body)
@@ -459,7 +472,17 @@ def _imds_get(srv, data, query):
     return srv.imds.describe()
 
 
+def _sso(srv, data, query):
+    return srv.sso.configure(data)
+
+
+def _sso_get(srv, data, query):
+    return srv.sso.describe()
+
+
 ADMIN = {
+    ("POST", "sso"): _sso,
+    ("GET", "sso"): _sso_get,
     ("POST", "imds"): _imds,
     ("GET", "imds"): _imds_get,
     ("POST", "sts"): _sts,
