@@ -503,3 +503,44 @@ def test_sso_expired_login_is_one_line(tmp_path, emulator):
     line = failed_start(tmp_path, emulator, env)
     assert line == ("ecsfs: SSO profile sso: the SSO login has expired "
         "(%s): run aws sso login --profile sso" % path)
+
+
+def test_credential_source_ecs_container(tmp_path, emulator):
+    emulator.admin("POST", "container", {"token": None,
+        "credentials": {"AccessKeyId": "ASIATASKROLE00000001",
+        "SecretAccessKey": "taskSecretZq9sEkReT", "Token": "taskTokZq9sEkReT",
+        "Expiration": "2099-01-01T00:00:00Z"}})
+    role(emulator)
+    accept_only(emulator, ROLE_AK)
+    env = dict(NO_KEYS, AWS_PROFILE="ops",
+        AWS_CONTAINER_CREDENTIALS_FULL_URI=emulator.url +
+        "/_ecsim_container/creds", **files(emulator, tmp_path,
+        "[profile ops]\nrole_arn = %s\ncredential_source = EcsContainer\n" %
+        ROLE))
+    mounted_listing(tmp_path, emulator, env)
+    assert sts_calls(emulator)[0]["signer"] == "ASIATASKROLE00000001"
+    assert signers(emulator).get(ROLE_AK, 0) > 0
+
+
+def test_sso_legacy_profile(tmp_path, emulator):
+    import datetime
+    import hashlib
+    import json as j
+    url = "https://legacy.awsapps.com/start"
+    emulator.admin("POST", "sso", {"access_token": "aoaLegacyZq9sEkReT",
+        "account_id": "111122223333", "role_name": "Operator",
+        "credentials": SSO_CREDS})
+    d = os.path.join(emulator.dir, ".aws", "sso", "cache")
+    os.makedirs(d, exist_ok=True)
+    exp = datetime.datetime.utcnow() + datetime.timedelta(hours=1)
+    with open(os.path.join(d, hashlib.sha1(url.encode()).hexdigest() +
+        ".json"), "w") as f:
+        j.dump({"startUrl": url, "region": "us-east-1",
+            "accessToken": "aoaLegacyZq9sEkReT",
+            "expiresAt": exp.strftime("%Y-%m-%dT%H:%M:%SZ")}, f)
+    accept_only(emulator, SSO_CREDS["accessKeyId"])
+    env = dict(NO_KEYS, AWS_PROFILE="old", **files(emulator, tmp_path,
+        "[profile old]\nsso_start_url = %s\nsso_region = us-east-1\n"
+        "sso_account_id = 111122223333\nsso_role_name = Operator\n" % url))
+    mounted_listing(tmp_path, emulator, env)
+    assert signers(emulator).get(SSO_CREDS["accessKeyId"], 0) > 0
