@@ -288,13 +288,15 @@ creds_pool(struct creds_provider *p)
 	return p->pool;
 }
 
-/* The STS endpoint and signing region of p. */
+/* The STS endpoint and signing region of p, for a call st may stop. */
 static void
-creds_sts_target(struct creds_provider *p, struct sts_target *t)
+creds_sts_target(struct creds_provider *p, const struct creds_stopper *st,
+    struct sts_target *t)
 {
 	t->pool = creds_pool(p);
 	t->endpoint = p->sts_url;
 	t->region = p->region;
+	t->st = st;
 }
 
 /*
@@ -496,10 +498,10 @@ src_role_fetch(struct creds_provider *p, struct creds *out,
 	memset(&base, 0, sizeof(base));
 	if ((rc = p->inner->src->fetch(p->inner, &base, st, err)) != 0)
 		return rc;
-	creds_sts_target(p, &t);
+	creds_sts_target(p, st, &t);
 	rc = sts_assume_role(&t, &base, p->role_arn, p->session_name,
 	    p->external_id, p->duration, out, err);
-	if (rc != 0)
+	if (rc == -1)
 		creds_prefix(err, p->source);
 	explicit_bzero(&base, sizeof(base));
 	return rc;
@@ -587,13 +589,12 @@ src_webid_fetch(struct creds_provider *p, struct creds *out,
 	char *tok;
 	int rc = -1;
 
-	(void)st;
 	tok = xmalloc(16384);
 	if (creds_read_token(p->source, p->token_file, tok, 16384, err) != 0)
 		goto done;
-	creds_sts_target(p, &t);
+	creds_sts_target(p, st, &t);
 	if ((rc = sts_assume_role_with_web_identity(&t, p->role_arn,
-	    p->session_name, tok, p->duration, out, err)) != 0) {
+	    p->session_name, tok, p->duration, out, err)) == -1) {
 		ecs_redact(err->message, sizeof(err->message),
 		    (const char *const *)&tok, 1);
 		creds_prefix(err, p->source);
@@ -1235,6 +1236,7 @@ creds_identity(struct creds_provider *p, struct creds_identity *id)
 		t.pool = p->id_pool;
 		t.endpoint = p->sts_url;
 		t.region = p->region;
+		t.st = NULL;
 		if (creds_get(p, &c, &err) != 0 ||
 		    sts_get_caller_identity(&t, &c, p->arn, sizeof(p->arn),
 		    p->account, sizeof(p->account), &err) != 0) {

@@ -16,6 +16,7 @@
 #include <libxml/tree.h>
 
 #include "ecs/buf.h"
+#include "ecs/creds_container.h"
 #include "ecs/creds_process.h"
 #include "ecs/http.h"
 #include "ecs/sigv4.h"
@@ -158,6 +159,14 @@ sts_host(const char *url)
 	return h;
 }
 
+/* The transfer's stop function: an STS call may always give up. */
+static int
+sts_transfer_stop(void *arg, int on_wire)
+{
+	(void)on_wire;
+	return creds_stopped(arg);
+}
+
 /* Turns an STS error answer (or its absence) into err for action. */
 static void
 sts_error(const struct sts_target *t, const char *action, long status,
@@ -249,9 +258,15 @@ sts_call(const struct sts_target *t, const char *action, const char *body,
 	req.body_len = strlen(body);
 	req.connect_timeout_ms = STS_CONNECT_MS;
 	req.timeout_ms = STS_TIMEOUT_MS;
+	req.stop = sts_transfer_stop;
+	req.stop_arg = (void *)t->st;
 	for (attempt = 1; attempt <= STS_ATTEMPTS; attempt++) {
 		if (http_do(t->pool, &req, &resp, err) != 0) {
 			http_response_free(&resp);
+			if (err->code == ECS_E_INTERRUPTED) {
+				rc = -2;
+				break;
+			}
 			snprintf(why, sizeof(why), "%s", err->message);
 			ecs_error_set(err, ECS_E_CREDS, "STS %s at %s: no "
 			    "response (%s)", action, t->endpoint, why);
@@ -301,8 +316,9 @@ sts_credentials(const struct sts_target *t, const char *action,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (sts_call(t, action, body, c, names, vals, 4, err) != 0)
-		return -1;
+	if ((rc = sts_call(t, action, body, c, names, vals, 4, err)) != 0)
+		return rc;
+	rc = -1;
 	if (vals[0] == NULL || vals[1] == NULL || vals[2] == NULL ||
 	    vals[3] == NULL ||
 	    strlen(vals[0]) >= sizeof(out->access_key) ||

@@ -12,12 +12,14 @@
 #include "ecs/err.h"
 
 struct http_pool;
+struct creds_stopper;
 
 /* Where and how an STS call goes. */
 struct sts_target {
-	struct http_pool	*pool;
-	const char		*endpoint;	/* URL, from sts_endpoint() */
-	const char		*region;	/* signing region */
+	struct http_pool		*pool;
+	const char			*endpoint;	/* URL, from sts_endpoint() */
+	const char			*region;	/* signing region */
+	const struct creds_stopper	*st;		/* may be NULL: a call that may give up */
 };
 
 /*
@@ -32,7 +34,8 @@ void sts_init(void);
 /*
  * AssumeRoleWithWebIdentity with the token (never in a message).
  * duration 0: STS's default. Returns 0 with out, or -1 with err
- * (ECS_E_CREDS) "STS AssumeRoleWithWebIdentity at ENDPOINT: CODE: MESSAGE".
+ * (ECS_E_CREDS) "STS AssumeRoleWithWebIdentity at ENDPOINT: CODE: MESSAGE",
+ * or -2 with err (ECS_E_INTERRUPTED) when t->st said to stop.
  */
 int sts_assume_role_with_web_identity(const struct sts_target *t,
     const char *role_arn, const char *session_name, const char *token,
