@@ -1,10 +1,13 @@
 /*
- * The credential chain, in AWS SDK order: environment variables
- * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the
- * shared credentials file, the config file's profile (static keys or
- * credential_process, JSON Version 1), then the container credentials
- * endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI / _RELATIVE_URI).
- * Credentials with an Expiration are refreshed before they expire.
+ * The credential chain, in botocore's order: environment variables
+ * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), an
+ * assume-role profile (source_profile or credential_source), web
+ * identity (profile or AWS_WEB_IDENTITY_TOKEN_FILE), the shared
+ * credentials file, credential_process, the config file's keys, the
+ * container credentials endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+ * / _FULL_URI), then the instance metadata service (IMDSv2). SSO
+ * profiles are refused. Credentials with an Expiration are refreshed 5
+ * minutes before it, or at half their life when they live shorter.
  * Thread-safe: one provider serves every request thread.
  */
 #ifndef ECS_CREDS_H
@@ -52,6 +55,20 @@ void creds_invalidate(struct creds_provider *p);
 /* Where the credentials come from, e.g. "environment", "profile dev (credential_process)".
  * Borrowed; valid for the provider's lifetime. */
 const char *creds_source(const struct creds_provider *p);
+/* What .ecsfs/identity shows: never a secret. */
+struct creds_identity {
+	char	source[512];		/* creds_source() */
+	char	arn[512];		/* principal ARN, or "" when STS did not say */
+	char	account[32];		/* or "" */
+	time_t	expiration;		/* of the current credentials; 0: none */
+	char	error[512];		/* why arn is "", or "" */
+};
+/*
+ * Fills id. The principal comes from sts:GetCallerIdentity, asked once
+ * and kept (asked again at most once a minute while it fails). Blocks
+ * for that call; thread-safe.
+ */
+void creds_identity(struct creds_provider *p, struct creds_identity *id);
 void creds_provider_free(struct creds_provider *p);
 
 #endif

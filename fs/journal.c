@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ecs/creds.h"
 #include "ecs/xmalloc.h"
+#include "fs/fs.h"
 #include "fs/log.h"
 #include "fs/req.h"
 
@@ -103,11 +105,27 @@ command_name(pid_t pid, char *name, size_t size)
 	fclose(f);
 }
 
+/* The principal ARN that signs the mount's calls, into buf; "-" when unknown. */
+static const char *
+principal(char *buf, size_t size)
+{
+	struct fs_ctx *ctx = fs_ctx_get();
+	struct creds_identity ci;
+
+	snprintf(buf, size, "-");
+	if (ctx == NULL || ctx->creds == NULL)
+		return buf;
+	creds_identity(ctx->creds, &ci);
+	if (ci.arn[0] != '\0')
+		snprintf(buf, size, "%s", ci.arn);
+	return buf;
+}
+
 void
 fs_journal_add(const struct fs_journal_entry *e)
 {
 	struct fs_caller fc;
-	char when[32], comm[32], num[32];
+	char when[32], comm[32], num[32], id[512];
 	struct timespec ts;
 	struct tm tm;
 	struct buf b;
@@ -131,6 +149,7 @@ fs_journal_add(const struct fs_journal_entry *e)
 	snprintf(num, sizeof(num), "%d", (int)fc.pid);
 	add_field(&b, "pid", num);
 	add_field(&b, "comm", comm);
+	add_field(&b, "principal", principal(id, sizeof(id)));
 	add_field(&b, "op", e->op);
 	add_field(&b, "target", e->target);
 	add_field(&b, "field", e->field);

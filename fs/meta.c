@@ -5,8 +5,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ecs/client.h"
+#include "ecs/creds.h"
 #include "fs/inval.h"
 #include "fs/journal.h"
 #include "fs/ops.h"
@@ -45,6 +47,30 @@ fs_render_stats(const struct fs_node *n, struct buf *out, struct ecs_error *err)
 	ecs_store_stats(n->ctx->store, out);
 	buf_printf(out, "waits_open %zu\n", fs_wait_count());
 	fs_ops_stats(out);
+	return 0;
+}
+
+/* The credential source, the principal and the expiry: never a secret. */
+int
+fs_render_identity(const struct fs_node *n, struct buf *out, struct ecs_error *err)
+{
+	struct creds_identity id;
+	char when[32];
+	struct tm tm;
+
+	(void)err;
+	creds_identity(n->ctx->creds, &id);
+	buf_printf(out, "source %s\n", id.source);
+	buf_printf(out, "principal %s\n", id.arn[0] != '\0' ? id.arn : "unknown");
+	buf_printf(out, "account %s\n", id.account[0] != '\0' ? id.account : "unknown");
+	if (id.expiration != 0) {
+		gmtime_r(&id.expiration, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	} else
+		snprintf(when, sizeof(when), "never");
+	buf_printf(out, "expiration %s\n", when);
+	if (id.error[0] != '\0')
+		buf_printf(out, "principal_error %s\n", id.error);
 	return 0;
 }
 

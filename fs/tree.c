@@ -18,6 +18,7 @@ static const struct fs_file meta_files[] = {
 	{ "region", RO, 0, NULL, fs_render_region, NULL },
 	{ "endpoint", RO, 0, NULL, fs_render_endpoint, NULL },
 	{ "stats", RO, FS_F_VOLATILE, NULL, fs_render_stats, NULL },
+	{ "identity", RO, FS_F_VOLATILE, NULL, fs_render_identity, NULL },
 	{ "dry_run", RW, 0, NULL, fs_render_dry_run, fs_write_dry_run },
 	{ "journal", RO, FS_F_VOLATILE, NULL, fs_render_journal, NULL },
 	{ "refresh", RW, FS_F_WRITEONLY, NULL, NULL, fs_write_refresh },

@@ -36,6 +36,7 @@ int fs_render_version(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_render_region(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_render_endpoint(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_render_stats(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_identity(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_render_dry_run(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_render_journal(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_write_refresh(const struct fs_node *, const char *, size_t, struct ecs_error *);

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import threading
+import time
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -54,7 +55,9 @@ class CredentialStore:
         self._keys = {}
         self.add(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
 
-    def add(self, access_key, secret_key, session_token=None, expired=False):
+    def add(self, access_key, secret_key, session_token=None, expired=False,
+        expires_at=None):
+        """expires_at: a time.time() after which the key is expired."""
         if not access_key or not secret_key:
             raise ValueError("access_key and secret_key are required")
         with self._lock:
@@ -62,6 +65,7 @@ class CredentialStore:
                 "secret": secret_key,
                 "token": session_token,
                 "expired": bool(expired),
+                "expires_at": expires_at,
             }
 
     def get(self, access_key):
@@ -120,7 +124,8 @@ def verify(store, region, service, method, scheme, path, headers, body,
         raise _error("UnrecognizedClientException", MSG_INVALID_TOKEN)
     if entry["token"] is not None and token != entry["token"]:
         raise _error("UnrecognizedClientException", MSG_INVALID_TOKEN)
-    if entry["expired"]:
+    if entry["expired"] or (entry.get("expires_at") is not None and
+        time.time() > entry["expires_at"]):
         raise _error("ExpiredTokenException", MSG_EXPIRED_TOKEN)
 
     amz_date = headers.get("X-Amz-Date")

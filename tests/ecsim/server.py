@@ -41,6 +41,9 @@ The admin API lives under /_ecsim/ and is unsigned JSON:
   POST options       {"namespaced_errors": bool}
   POST wire_faults   replace the wire faults (see wire.py); GET shows them
   GET  health        {"ok": true, "port": N, "tls": bool}
+  POST sts, POST container, POST accept_only, GET signers: see sts.py
+  POST imds, GET imds: see imds.py (served under /latest/)
+  POST sso, GET sso: see sso.py (/federation/credentials, /token)
 """
 
 import collections
@@ -57,6 +60,9 @@ from urllib.parse import parse_qs, urlsplit
 import auth
 import ops
 import seed
+import sso
+import imds
+import sts
 import wire
 from model import ApiError, CORAL, CORAL_AVAILABILITY
 
@@ -126,6 +132,9 @@ class Server(ThreadingHTTPServer):
         self.stats = Stats()
         self.namespaced_errors = False
         self.wire = wire.WireFaults()
+        self.identity = sts.Identity(creds)
+        self.imds = imds.Imds(creds)
+        self.sso = sso.Sso(creds)
         super().__init__(address, Handler)
 
     def handle_error(self, request, client_address):
@@ -218,10 +227,37 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/_ecsim/"):
             self._admin("GET")
             return
+        if self.path.startswith("/federation/credentials"):
+            self._read_body()
+            status, obj = self.server.sso.role_credentials(self.path,
+                self.headers)
+            self._send(status, json.dumps(obj), "application/json")
+            return
+        if self.path.startswith("/latest/"):
+            self._read_body()
+            status, text = self.server.imds.get(self.path, self.headers)
+            self._send(status, text, "text/plain")
+            return
+        if self.path.startswith("/_ecsim_container/"):
+            self._read_body()
+            status, text = self.server.identity.container_get(self.headers)
+            self._send(status, text, "application/json")
+            return
         self._read_body()
         self._send_error(str(uuid.uuid4()), ApiError(
             "UnknownOperationException", "Unknown operation: GET %s" %
             self.path.split("?", 1)[0], namespace=CORAL))
+
+    def do_PUT(self):
+        self._read_body()
+        if self.path != "/latest/api/token":
+            self._send(404, "", "text/plain")
+            return
+        answer = self.server.imds.put(self.headers)
+        if answer is None:
+            self.close_connection = True
+            return
+        self._send(answer[0], answer[1], "text/plain")
 
     # -- the ECS API ----------------------------------------------------
 
@@ -230,6 +266,15 @@ class Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         rid = str(uuid.uuid4())
         target = self.headers.get("X-Amz-Target") or ""
+        if not target and self.path == "/token":
+            status, obj = srv.sso.create_token(body)
+            self._send(status, json.dumps(obj), "application/json")
+            return
+        if not target and (self.headers.get("Content-Type") or "").startswith(
+            "application/x-www-form-urlencoded"):
+            status, text = srv.identity.handle(srv, self, body)
+            self._send(status, text, "text/xml", {"x-amzn-RequestId": rid})
+            return
         prefix, _, action = target.partition(".")
         if prefix != srv.model.target_prefix or not action:
             self._send_error(rid, ApiError("UnknownOperationException",
@@ -276,8 +321,9 @@ class Handler(BaseHTTPRequestHandler):
     def _call(self, action, body):
         srv = self.server
         scheme = "https" if srv.ssl_ctx is not None else "http"
-        auth.verify(srv.creds, srv.ctx.st.region, "ecs", self.command,
-            scheme, self.path, self.headers, body)
+        signer = auth.verify(srv.creds, srv.ctx.st.region, "ecs",
+            self.command, scheme, self.path, self.headers, body)
+        srv.identity.ecs_signed(signer)
         if srv.faults.denied(action):
             raise ApiError("AccessDeniedException", "User: arn:aws:iam::%s:"
                 "user/ecsim is not authorized to perform: ecs:%s on "
@@ -407,7 +453,47 @@ def _health(srv, data, query):
         "tls": srv.ssl_ctx is not None}
 
 
+def _sts(srv, data, query):
+    return srv.identity.configure(data)
+
+
+def _container(srv, data, query):
+    return srv.identity.configure_container(data)
+
+
+def _accept_only(srv, data, query):
+    return srv.identity.accept_only(data)
+
+
+def _signers(srv, data, query):
+    return srv.identity.describe()
+
+
+def _imds(srv, data, query):
+    return srv.imds.configure(data)
+
+
+def _imds_get(srv, data, query):
+    return srv.imds.describe()
+
+
+def _sso(srv, data, query):
+    return srv.sso.configure(data)
+
+
+def _sso_get(srv, data, query):
+    return srv.sso.describe()
+
+
 ADMIN = {
+    ("POST", "sso"): _sso,
+    ("GET", "sso"): _sso_get,
+    ("POST", "imds"): _imds,
+    ("GET", "imds"): _imds_get,
+    ("POST", "sts"): _sts,
+    ("POST", "container"): _container,
+    ("POST", "accept_only"): _accept_only,
+    ("GET", "signers"): _signers,
     ("GET", "calls"): _calls,
     ("POST", "reset_calls"): _reset_calls,
     ("GET", "log"): _log,

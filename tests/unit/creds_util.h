@@ -32,6 +32,8 @@ setup(const char *config, const char *credentials)
 	aws_env_clear();
 	setenv("HOME", tmpdir, 1);
 	setenv("AWS_REGION", "us-east-1", 1);
+	/* No test reaches for a real metadata service. */
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
 	aws_write_file(cfgpath, config, 0600);
 	aws_write_file(credpath, credentials, 0600);
 	unlink(runspath);
