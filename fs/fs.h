@@ -110,6 +110,13 @@ void fs_node_clear(struct fs_node *node);
  * one and the node needs it. Returns 0 or a negative errno.
  */
 int fs_node_resolve(struct fs_node *node);
+/* Takes one entry of a listing: its name and DT_DIR, DT_REG or DT_LNK. */
+typedef void (*fs_list_fn)(void *arg, const char *name, int type);
+/*
+ * Lists a resolved folder node, as readdir shows it (without . and ..),
+ * handing each entry to add in order. Returns 0 or a negative errno.
+ */
+int fs_node_list(struct fs_node *node, fs_list_fn add, void *arg);
 /* Renders a file node into out; returns 0 or a negative errno. */
 int fs_node_render(struct fs_node *node, struct buf *out);
 /* The file entry named name in dir's table, or NULL. */

@@ -52,7 +52,18 @@ usage(const char *prog)
 	    "    -o ro                        read-only: every write fails with EROFS\n"
 	    "    -o clone_fd                  a /dev/fuse descriptor per thread\n"
 	    "    -o max_idle_threads=N        idle threads kept (default: unlimited)\n"
-	    "Permissions are always checked by the kernel (default_permissions).\n");
+	    "Permissions are always checked by the kernel (default_permissions).\n"
+	    "\nCredentials, the first source configured (botocore's order):\n"
+	    "    1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\n"
+	    "    2. an assume-role profile (role_arn with source_profile or credential_source)\n"
+	    "    3. web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, or the profile's)\n"
+	    "    4. an SSO profile (sso_session, or sso_start_url), after aws sso login\n"
+	    "    5. keys in the shared credentials file\n"
+	    "    6. credential_process\n"
+	    "    7. keys in the config file\n"
+	    "    8. the container endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, or\n"
+	    "       _FULL_URI with AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE])\n"
+	    "    9. the EC2 instance metadata service (IMDSv2)\n");
 }
 
 int

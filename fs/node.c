@@ -6,6 +6,7 @@
  */
 #include "fs/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 
@@ -121,4 +122,72 @@ fs_node_render(struct fs_node *node, struct buf *out)
 	if (f->render(node, out, &node->err) != 0)
 		return node_errno(node);
 	return 0;
+}
+
+/* Adds a directory's fixed subfolders and its listed files. */
+static void
+list_fixed(struct fs_node *node, fs_list_fn add, void *arg)
+{
+	const struct fs_dir *d = &fs_dirs[node->dir];
+	const struct fs_file *f;
+	struct buf scratch;
+	int i;
+
+	for (i = 0; d->subdirs[i] != NULL; i++)
+		add(arg, d->subdirs[i], DT_DIR);
+	for (f = d->files; f != NULL && f->name != NULL; f++) {
+		if (f->flags & FS_F_UNLISTED)
+			continue;
+		if (f->flags & FS_F_SYMLINK) {
+			/* A symlink is listed only where it points somewhere. */
+			node->file = f;
+			buf_init(&scratch);
+			i = fs_node_render(node, &scratch);
+			buf_free(&scratch);
+			node->file = NULL;
+			if (i != 0)
+				continue;
+		}
+		add(arg, f->name, (f->flags & FS_F_SYMLINK) ? DT_LNK : DT_REG);
+	}
+}
+
+int
+fs_node_list(struct fs_node *node, fs_list_fn add, void *arg)
+{
+	json_t *names = NULL, *v;
+	int rc = 0, type = DT_DIR;
+	size_t i;
+
+	switch (node->dir) {
+	case FS_ROOT:
+		add(arg, FS_META_NAME, DT_DIR);
+		rc = ecs_store_list(node->ctx->store, ECS_KIND_CLUSTER, NULL, &names, &node->err);
+		break;
+	case FS_SERVICES:
+	case FS_TASKS:
+	case FS_INSTANCES:
+		rc = ecs_store_list(node->ctx->store, fs_dirs[node->dir].obj_kind, node->cluster,
+		    &names, &node->err);
+		break;
+	case FS_SERVICE_TASKS:
+	case FS_INSTANCE_TASKS:
+		type = DT_LNK;
+		rc = ecs_store_list_tasks_of(node->ctx->store, node->dir == FS_SERVICE_TASKS ?
+		    ECS_KIND_SERVICE : ECS_KIND_INSTANCE, node->cluster, node->name, &names,
+		    &node->err);
+		break;
+	default:
+		list_fixed(node, add, arg);
+		break;
+	}
+	if (rc != 0) {
+		rc = -fs_errno(node->err.code);
+	} else {
+		json_array_foreach(names, i, v)
+			if (json_string_value(v) != NULL)
+				add(arg, json_string_value(v), type);
+	}
+	json_decref(names);
+	return rc;
 }

@@ -581,83 +581,20 @@ add_ent(struct fs_handle *h, const char *name, int type)
 	h->nents++;
 }
 
-/* Adds every string of a JSON array of names. */
+/* Takes one entry of a listing into a handle (fs_list_fn). */
 static void
-add_names(struct fs_handle *h, json_t *names, int type)
+add_listed(void *arg, const char *name, int type)
 {
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(names, i, v)
-		if (json_string_value(v) != NULL)
-			add_ent(h, json_string_value(v), type);
-}
-
-/* Adds a directory's fixed subfolders and its listed files. */
-static void
-add_fixed(struct fs_node *node, struct fs_handle *h)
-{
-	const struct fs_dir *d = &fs_dirs[node->dir];
-	const struct fs_file *f;
-	struct buf scratch;
-	int i;
-
-	for (i = 0; d->subdirs[i] != NULL; i++)
-		add_ent(h, d->subdirs[i], DT_DIR);
-	for (f = d->files; f != NULL && f->name != NULL; f++) {
-		if (f->flags & FS_F_UNLISTED)
-			continue;
-		if (f->flags & FS_F_SYMLINK) {
-			/* A symlink is listed only where it points somewhere. */
-			node->file = f;
-			buf_init(&scratch);
-			i = fs_node_render(node, &scratch);
-			buf_free(&scratch);
-			node->file = NULL;
-			if (i != 0)
-				continue;
-		}
-		add_ent(h, f->name, (f->flags & FS_F_SYMLINK) ? DT_LNK : DT_REG);
-	}
+	add_ent(arg, name, type);
 }
 
 /* Lists a resolved directory node into h; returns 0 or a negative errno. */
 static int
 list_dir(struct fs_node *node, struct fs_handle *h)
 {
-	json_t *names = NULL;
-	int rc = 0, type = DT_DIR;
-
 	add_ent(h, ".", DT_DIR);
 	add_ent(h, "..", DT_DIR);
-	switch (node->dir) {
-	case FS_ROOT:
-		add_ent(h, FS_META_NAME, DT_DIR);
-		rc = ecs_store_list(node->ctx->store, ECS_KIND_CLUSTER, NULL, &names, &node->err);
-		break;
-	case FS_SERVICES:
-	case FS_TASKS:
-	case FS_INSTANCES:
-		rc = ecs_store_list(node->ctx->store, fs_dirs[node->dir].obj_kind, node->cluster,
-		    &names, &node->err);
-		break;
-	case FS_SERVICE_TASKS:
-	case FS_INSTANCE_TASKS:
-		type = DT_LNK;
-		rc = ecs_store_list_tasks_of(node->ctx->store, node->dir == FS_SERVICE_TASKS ?
-		    ECS_KIND_SERVICE : ECS_KIND_INSTANCE, node->cluster, node->name, &names,
-		    &node->err);
-		break;
-	default:
-		add_fixed(node, h);
-		break;
-	}
-	if (rc != 0)
-		rc = -fs_errno(node->err.code);
-	else
-		add_names(h, names, type);
-	json_decref(names);
-	return rc;
+	return fs_node_list(node, add_listed, h);
 }
 
 static void
