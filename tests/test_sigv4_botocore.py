@@ -39,6 +39,7 @@ import random
 import string
 import subprocess
 import types
+import urllib.parse
 from pathlib import Path
 from unittest import mock
 from urllib.parse import quote
@@ -320,6 +321,45 @@ def _ecs_case(rng):
     }
 
 
+STS_ACTIONS = ["AssumeRole", "GetCallerIdentity"]
+
+
+def _sts_case(rng):
+    """A request like the signed ones ecsfs sends to STS: the query protocol,
+    a form-encoded body, Host and Content-Type signed."""
+    region = rng.choice(REGIONS)
+    if rng.random() < 0.8:
+        scheme, host = "https", f"sts.{region}.amazonaws.com"
+    else:
+        scheme = "http"
+        host = "127.0.0.1:%d" % rng.randrange(1024, 65536)
+    action = rng.choice(STS_ACTIONS)
+    params = [("Action", action), ("Version", "2011-06-15")]
+    if action == "AssumeRole":
+        account = "".join(rng.choice("0123456789") for _ in range(12))
+        params += [("RoleArn", f"arn:aws:iam::{account}:role/{rng.choice(['ops', 'ecs-operator', 'a+b=c@d'])}"),
+                   ("RoleSessionName", "ecsfs-%d-%d" % (rng.randrange(10**9), rng.randrange(10**5)))]
+        if rng.random() < 0.5:
+            params.append(("ExternalId", rng.choice(["x", "ext id/with:chars", "é€"])))
+        if rng.random() < 0.5:
+            params.append(("DurationSeconds", str(rng.randrange(900, 43201))))
+    body = "&".join("%s=%s" % (k, urllib.parse.quote(v, safe="-_.~")) for k, v in params)
+    headers = [
+        (_mixed_case(rng, "Host"), host),
+        (_mixed_case(rng, "Content-Type"), "application/x-www-form-urlencoded; charset=utf-8"),
+    ]
+    rng.shuffle(headers)
+    return {
+        "method": "POST", "scheme": scheme, "host": host, "path": "/",
+        "url_query": "", "cli_query": None, "params": [],
+        "headers": headers, "body": body.encode(),
+        "region": region, "service": "sts",
+        "access_key": _access_key(rng), "secret_key": _secret_key(rng),
+        "session_token": _session_token(rng), "when": _when(rng),
+        "sign_body": False,
+    }
+
+
 def _path(rng):
     """A path with dot segments, empty segments and characters to encode."""
     segments = []
@@ -443,6 +483,15 @@ def test_ecs_requests_match_botocore():
     assert sum(c["sign_body"] for c in cases) > 100
     assert sum(len(c["body"]) > 20000 for c in cases) > 10
     assert len({c["region"] for c in cases}) == len(REGIONS)
+    mismatches = _run_differential(cases, rng)
+    assert not mismatches, _report(mismatches)
+
+
+def test_sts_requests_match_botocore():
+    rng = random.Random(SEED + 1)
+    cases = [_sts_case(rng) for _ in range(COUNT // 3)]
+    assert sum("AssumeRole" in c["body"].decode() for c in cases) > 200
+    assert sum(bool(c["session_token"]) for c in cases) > 100
     mismatches = _run_differential(cases, rng)
     assert not mismatches, _report(mismatches)
 
