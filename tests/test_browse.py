@@ -45,8 +45,8 @@ def describe_calls(emulator):
 
 def test_root_lists_clusters_and_meta(mount):
     assert names(mount) == [".ecsfs", "development-cluster", "production-cluster"]
-    assert names(mount, ".ecsfs") == ["dry_run", "endpoint", "journal", "refresh", "region",
-                                      "stats", "version"]
+    assert names(mount, ".ecsfs") == ["dry_run", "endpoint", "identity", "journal", "refresh",
+                                      "region", "stats", "version"]
     assert mount.read(".ecsfs", "version").startswith("ecsfs ")
     assert mount.read(".ecsfs", "region") == "us-east-1\n"
     assert mount.read(".ecsfs", "endpoint") == mount.emulator.url + "\n"
