@@ -210,7 +210,7 @@ def test_journal_file(emulator, tmp_path):
     assert len(lines) == 3
     assert "old=1 new=2 result=ok" in lines[0] and "old=2 new=0 result=ok" in lines[1]
     assert "result=invalid" in lines[2]
-    assert all(re.search(r"uid=%d pid=\d+ comm=ecsfs op=UpdateService "
+    assert all(re.search(r"uid=%d pid=\d+ comm=ecsfs (principal=\S+ )?op=UpdateService "
                          r"target=development-cluster/services/api" % os.getuid(), l)
                for l in lines)
     assert emulator.secret_key not in journal.read_text()

@@ -237,7 +237,7 @@ def test_relative_paths_keep_working_after_mounting(tmp_path, emulator_tls):
         "#!/bin/sh\necho run >> runs\nprintf '{\"Version\": 1, \"AccessKeyId\": \"%s\", "
         "\"SecretAccessKey\": \"%s\", \"Expiration\": \"%s\"}'\n"
         % (emu.access_key, emu.secret_key,
-           time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 200))))
+           time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 12))))
     (work / "creds.sh").chmod(0o700)
     (work / "aws-config").write_text("[profile rel]\nregion = us-east-1\n"
                                      "credential_process = ./creds.sh\n")
@@ -247,8 +247,10 @@ def test_relative_paths_keep_working_after_mounting(tmp_path, emulator_tls):
     try:
         assert m.read("production-cluster", "services", "api", "desired_count") == "3\n"
         assert os.readlink("/proc/%d/cwd" % m.proc.pid) == "/"
-        # The credentials expire within 5 minutes: the next call runs the
-        # relative command again, from the directory ecsfs started in.
+        # Credentials that live 12 s are refreshed at half their life: a
+        # call after that runs the relative command again, from the
+        # directory ecsfs started in.
+        time.sleep(7)
         m.sh("echo 1 > .ecsfs/refresh")
         assert m.read("production-cluster", "services", "web", "desired_count") == "2\n"
     finally:
