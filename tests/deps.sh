@@ -10,7 +10,7 @@ set -euo pipefail
 ecsfs_build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libfuse3-dev fuse3
 	libcurl4-openssl-dev libjansson-dev libssl-dev libxml2-dev openssl ca-certificates
 	python3 python3-botocore)
-ecsfs_test_pkgs=(python3-pytest python3-boto3 awscli python3-yaml python3-jsonschema groff-base shellcheck
+ecsfs_test_pkgs=(python3-pytest python3-pytest-xdist python3-boto3 awscli python3-yaml python3-jsonschema groff-base shellcheck
 	jq procps psmisc
 	clang libclang-rt-14-dev llvm-14 stress-ng)
 

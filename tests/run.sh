@@ -41,9 +41,12 @@ run_suite() {
 	echo "== $name: integration tests"
 	# Exit 5 is "no tests collected": a failure too, as every other non-zero.
 	local rc=0
+	# Three tests at a time (pytest-xdist): most of a test's time is waiting
+	# for the emulator's latency and the scheduler, and every test must pass
+	# on a machine loaded by other work anyway. ECSFS_PYTEST_JOBS=1: one.
 	# shellcheck disable=SC2086  # PYTEST_ARGS is split into arguments
 	ECSFS_BUILD_DIR=$dir /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-		-rs --durations=15 ${PYTEST_ARGS:-} tests || rc=$?
+		-n "${ECSFS_PYTEST_JOBS:-3}" -rs --durations=15 ${PYTEST_ARGS:-} tests || rc=$?
 	if [ "$rc" -eq 5 ]; then
 		echo "== $name: pytest collected no tests" >&2
 	fi
