@@ -358,7 +358,7 @@ test_concurrency(void)
 	int i, ok;
 
 	/* Run 1 expires soon; later runs take a while and last an hour. */
-	json_body(iso_in(4, soon, sizeof(soon)), b1, sizeof(b1));
+	json_body(iso_in(10, soon, sizeof(soon)), b1, sizeof(b1));
 	json_body(iso_in(3600, later, sizeof(later)), b2, sizeof(b2));
 	snprintf(body, sizeof(body), "if [ $n -eq 1 ]; then %s; exit 0; fi\n"
 	    "sleep 0.3\n%s", b1, b2);
@@ -368,7 +368,7 @@ test_concurrency(void)
 	if (p == NULL)
 		return;
 	CHECK_INT(runs(), 1);
-	sleep(3);	/* within half the life of run 1's credentials */
+	sleep(6);	/* past half the life of run 1's credentials, seconds before expiry */
 	get_concurrently(p, g, 8);
 	CHECK_INT(runs(), 2);
 	for (i = 0, ok = 0; i < 8; i++) {
