@@ -53,11 +53,16 @@
  */
 #define UNKNOWN_INO 0xffffffffu
 
-/* An open directory: its entries as listed at opendir. */
+/*
+ * An open directory: its entries as listed at opendir. The kernel orders
+ * readdir before releasedir, through /dev/fuse; the lock says so to the
+ * thread checker too.
+ */
 struct fs_handle {
 	struct fs_handle	*prev, *next;	/* protected by handles_lock */
-	struct fs_dirent	*ents;
-	size_t			 nents;
+	pthread_mutex_t		 lock;		/* held while a readdir reads it */
+	struct fs_dirent	*ents;		/* protected by lock */
+	size_t			 nents;		/* protected by lock */
 };
 
 /* One entry of a directory listing. */
@@ -101,6 +106,7 @@ handle_new(void)
 {
 	struct fs_handle *h = xcalloc(1, sizeof(*h));
 
+	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_lock(&handles_lock);
 	h->next = handles;
 	if (handles != NULL)
@@ -125,9 +131,12 @@ handle_free(struct fs_handle *h)
 	if (h->next != NULL)
 		h->next->prev = h->prev;
 	pthread_mutex_unlock(&handles_lock);
+	pthread_mutex_lock(&h->lock);
 	for (i = 0; i < h->nents; i++)
 		free(h->ents[i].name);
 	free(h->ents);
+	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
 
@@ -612,7 +621,10 @@ ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			rc = -ENOTDIR;
 		} else {
 			h = handle_new();
-			if ((rc = list_dir(&node, h)) != 0) {
+			pthread_mutex_lock(&h->lock);
+			rc = list_dir(&node, h);
+			pthread_mutex_unlock(&h->lock);
+			if (rc != 0) {
 				log_failure("readdir", path, &node, rc);
 				handle_free(h);
 				h = NULL;
@@ -681,6 +693,7 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct stat st;
 	off_t i;
 
+	pthread_mutex_lock(&h->lock);
 	fs_req_begin(req);
 	for (i = off; i >= 0 && (size_t)i < h->nents; i++) {
 		const struct fs_dirent *d = &h->ents[i];
@@ -709,6 +722,7 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 		used += n;
 	}
+	pthread_mutex_unlock(&h->lock);
 	fs_req_end();
 	fuse_reply_buf(req, out, used);
 	free(out);
