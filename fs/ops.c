@@ -147,10 +147,20 @@ fs_ops_cleanup(void)
 		handle_free(handles);
 }
 
+/*
+ * The handle of an open directory. The kernel hands its number back only
+ * after opendir's reply; taking handles_lock (which handle_new released)
+ * makes that order visible to the thread checker as well.
+ */
 static struct fs_handle *
 handle_of(const struct fuse_file_info *fi)
 {
-	return (struct fs_handle *)(uintptr_t)fi->fh;
+	struct fs_handle *h;
+
+	pthread_mutex_lock(&handles_lock);
+	h = (struct fs_handle *)(uintptr_t)fi->fh;
+	pthread_mutex_unlock(&handles_lock);
+	return h;
 }
 
 /* Logs a failure that is not a plain "does not exist". */
