@@ -126,7 +126,7 @@ test_process(void)
 
 	/*
 	 * Living 60 s: not reloaded at once, as a 5-minute window would, but
-	 * at half their life; 4 s ones are reloaded within 2 s of expiry.
+	 * at half their life; 10 s ones are reloaded 5 s before expiry.
 	 */
 	setup_process(json_body(iso_in(60, exp, sizeof(exp)), body,
 	    sizeof(body)));
@@ -137,13 +137,14 @@ test_process(void)
 		CHECK_INT(runs(), 1);
 		creds_provider_free(p);
 	}
-	setup_process(json_body(iso_in(4, exp, sizeof(exp)), body,
+	setup_process(json_body(iso_in(10, exp, sizeof(exp)), body,
 	    sizeof(body)));
 	p = provider(NULL, &err);
 	CHECK(p != NULL);
 	if (p != NULL) {
 		CHECK_INT(runs(), 1);
-		sleep(3);
+		/* Past half their life, with seconds to spare before expiry. */
+		sleep(6);
 		CHECK_INT(creds_get(p, &c, &err), 0);
 		CHECK_STR(c.access_key, "AKIDPROC2");
 		CHECK_INT(runs(), 2);
