@@ -11,7 +11,7 @@
 #include "ecs/creds.h"
 #include "fs/inval.h"
 #include "fs/journal.h"
-#include "fs/ops.h"
+#include "fs/reqstats.h"
 #include "fs/wait.h"
 
 int
@@ -46,7 +46,7 @@ fs_render_stats(const struct fs_node *n, struct buf *out, struct ecs_error *err)
 	ecs_client_stats(n->ctx->client, out);
 	ecs_store_stats(n->ctx->store, out);
 	buf_printf(out, "waits_open %zu\n", fs_wait_count());
-	fs_ops_stats(out);
+	fs_reqstats_render(out);
 	return 0;
 }
 

@@ -34,6 +34,8 @@
 #include "fs/initfix.h"
 #include "fs/inval.h"
 #include "fs/log.h"
+#include "fs/refuse.h"
+#include "fs/reqstats.h"
 #include "fs/req.h"
 #include "fs/tree.h"
 #include "fs/wait.h"
@@ -74,32 +76,6 @@ struct fs_dirent {
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fs_handle *handles;	/* protected by handles_lock */
 
-/* Requests that reached the daemon, by kind: what the kernel did not answer itself. */
-enum req_kind { R_LOOKUP, R_GETATTR, R_READ, R_WRITE, R_READDIR, R_OTHER, R_COUNT };
-static const char *const req_names[R_COUNT] = {
-	"lookup", "getattr", "read", "write", "readdir", "other"
-};
-static atomic_ulong req_counts[R_COUNT];
-static atomic_ulong inval_timeouts;	/* writes whose invalidations ran late */
-
-#define COUNT(k) atomic_fetch_add(&req_counts[(k)], 1)
-
-void
-fs_ops_stats(struct buf *out)
-{
-	unsigned long total = 0, n;
-	int k;
-
-	for (k = 0; k < R_COUNT; k++)
-		total += atomic_load(&req_counts[k]);
-	buf_printf(out, "fuse_requests %lu\n", total);
-	for (k = 0; k < R_COUNT; k++) {
-		n = atomic_load(&req_counts[k]);
-		buf_printf(out, "fuse_requests.%s %lu\n", req_names[k], n);
-	}
-	buf_printf(out, "inodes %zu\n", fs_ino_count());
-	buf_printf(out, "inval_timeouts %lu\n", atomic_load(&inval_timeouts));
-}
 
 static struct fs_handle *
 handle_new(void)
@@ -396,6 +372,18 @@ ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 	fuse_reply_none(req);
 }
 
+/* Answers a getattr or setattr: the attributes of ino, or the error rc. */
+static void
+reply_attr(fuse_req_t req, fuse_ino_t ino, int rc, struct stat *st)
+{
+	if (rc != 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	st->st_ino = ino;
+	fuse_reply_attr(req, st, ATTR_TIMEOUT);
+}
+
 static void
 ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -418,12 +406,7 @@ ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (path != NULL)
 		rc = ino_attr(ino, path, &st);
 	fs_req_end();
-	if (rc != 0) {
-		fuse_reply_err(req, -rc);
-	} else {
-		st.st_ino = ino;
-		fuse_reply_attr(req, &st, ATTR_TIMEOUT);
-	}
+	reply_attr(req, ino, rc, &st);
 	free(path);
 }
 
@@ -466,12 +449,7 @@ ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		rc = ino_attr(ino, path, &st);
 out:
 	fs_req_end();
-	if (rc != 0) {
-		fuse_reply_err(req, -rc);
-	} else {
-		st.st_ino = ino;
-		fuse_reply_attr(req, &st, ATTR_TIMEOUT);
-	}
+	reply_attr(req, ino, rc, &st);
 	free(path);
 }
 
@@ -578,7 +556,7 @@ out:
 	if (path != NULL)
 		fs_inval_queue(path);
 	if (!fs_inval_flush(INVAL_WAIT_MS)) {
-		atomic_fetch_add(&inval_timeouts, 1);
+		fs_reqstats_late_inval();
 		fs_log_warn("write %s: the kernel's copies were not dropped within %d ms; "
 		    "a read right after may show the old state", path ? path : "?", INVAL_WAIT_MS);
 	}
@@ -774,75 +752,6 @@ ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &st);
 }
 
-/* The tree's entries are ECS's: nothing is created, removed or renamed here. */
-static void
-ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-    struct fuse_file_info *fi)
-{
-	(void)parent;
-	(void)name;
-	(void)mode;
-	(void)fi;
-	fuse_reply_err(req, EACCES);
-}
-
-static void
-ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
-{
-	(void)parent;
-	(void)name;
-	(void)mode;
-	(void)rdev;
-	fuse_reply_err(req, EACCES);
-}
-
-static void
-ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-	(void)parent;
-	(void)name;
-	(void)mode;
-	fuse_reply_err(req, EACCES);
-}
-
-static void
-ll_remove(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EACCES);
-}
-
-static void
-ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
-{
-	(void)link;
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EACCES);
-}
-
-static void
-ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char *name)
-{
-	(void)ino;
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EACCES);
-}
-
-static void
-ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-    const char *newname, unsigned int flags)
-{
-	(void)parent;
-	(void)name;
-	(void)newparent;
-	(void)newname;
-	(void)flags;
-	fuse_reply_err(req, EACCES);
-}
-
 const struct fuse_lowlevel_ops fs_ll_ops = {
 	.init = ll_init,
 	.lookup = ll_lookup,
@@ -851,13 +760,13 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
 	.getattr = ll_getattr,
 	.setattr = ll_setattr,
 	.readlink = ll_readlink,
-	.mknod = ll_mknod,
-	.mkdir = ll_mkdir,
-	.unlink = ll_remove,
-	.rmdir = ll_remove,
-	.symlink = ll_symlink,
-	.rename = ll_rename,
-	.link = ll_link,
+	.mknod = fs_refuse_mknod,
+	.mkdir = fs_refuse_mkdir,
+	.unlink = fs_refuse_remove,
+	.rmdir = fs_refuse_remove,
+	.symlink = fs_refuse_symlink,
+	.rename = fs_refuse_rename,
+	.link = fs_refuse_link,
 	.open = ll_open,
 	.read = ll_read,
 	.write = ll_write,
@@ -866,5 +775,5 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
 	.readdirplus = ll_readdirplus,
 	.releasedir = ll_releasedir,
 	.statfs = ll_statfs,
-	.create = ll_create,
+	.create = fs_refuse_create,
 };

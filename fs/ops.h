@@ -10,10 +10,6 @@
 
 extern const struct fuse_lowlevel_ops fs_ll_ops;
 
-struct buf;
-
-/* Appends "key value" lines: the requests that reached the daemon, by kind. */
-void fs_ops_stats(struct buf *out);
 /* Frees what open directories still hold once the session loop has ended. */
 void fs_ops_cleanup(void);
 
