@@ -101,6 +101,27 @@ int ecs_store_fetch(struct ecs_store *s, enum ecs_kind kind, const char *cluster
  */
 int ecs_store_fetch_many(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
     const char *const *names, size_t n, json_t **objs, struct ecs_error *err);
+/*
+ * The Application Auto Scaling target of a service (a ScalableTarget
+ * object), from the region's listing of ECS targets, which is cached like
+ * a listing (one paged DescribeScalableTargets per cache_ttl whatever the
+ * number of services). Returns 1 with *target, 0 when the service has
+ * none (*target NULL), or -1 with err.
+ */
+int ecs_store_scalable_target(struct ecs_store *s, const char *cluster, const char *service,
+    json_t **target, struct ecs_error *err);
+/* Drops the cached target listing, after a RegisterScalableTarget. */
+void ecs_store_targets_refresh(struct ecs_store *s);
+/* The scaling policies of a service (an array of ScalingPolicy objects), cached for cache_ttl. */
+int ecs_store_scaling_policies(struct ecs_store *s, const char *cluster, const char *service,
+    json_t **policies, struct ecs_error *err);
+/*
+ * A task definition by ARN (a TaskDefinition object), cached: a revision's
+ * content never changes.
+ */
+int ecs_store_task_definition(struct ecs_store *s, const char *arn, json_t **td,
+    struct ecs_error *err);
+
 /* Replaces the cached object with obj (borrowed), as returned by a write. */
 void ecs_store_put(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
     const char *name, json_t *obj);

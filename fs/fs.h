@@ -46,8 +46,10 @@ enum fs_dir_kind {
 	FS_SERVICES,
 	FS_SERVICE,
 	FS_SERVICE_TASKS,
+	FS_SERVICE_AUTOSCALING,	/* services/S/autoscaling: only with a scalable target */
 	FS_TASKS,
 	FS_TASK,
+	FS_TASK_LOGS,		/* tasks/T/logs: one file per awslogs container */
 	FS_INSTANCES,
 	FS_INSTANCE,
 	FS_INSTANCE_TASKS,

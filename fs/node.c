@@ -103,6 +103,8 @@ fs_node_resolve(struct fs_node *node)
 		if (node->file != NULL && needs_obj(node, node->file))
 			return load_obj(node);
 		return exists(node, kind, kind == ECS_KIND_CLUSTER ? node->cluster : node->name);
+	case FS_SERVICE_AUTOSCALING:	/* not in the tree yet */
+	case FS_TASK_LOGS:
 	case FS_DIR_COUNT:
 		break;
 	}

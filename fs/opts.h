@@ -14,6 +14,8 @@ struct fs_opts {
 	char	*region;		/* NULL: from the environment or profile */
 	char	*profile;
 	char	*endpoint;
+	char	*autoscaling_endpoint;	/* NULL: AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING, ... */
+	char	*logs_endpoint;		/* NULL: AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, ... */
 	long	 cache_ttl_ms;
 	long	 negative_ttl_ms;
 	long	 stale_ttl_ms;
@@ -31,6 +33,11 @@ struct fs_opts {
 	char	*rate_service_modify;
 	char	*rate_resource_read;
 	char	*rate_resource_modify;
+	char	*rate_taskdef_read;
+	char	*rate_autoscaling_read;
+	char	*rate_autoscaling_modify;
+	char	*rate_logs_read;
+	long	 log_lines;		/* events a tasks/T/logs/C file starts with */
 	char	*journal;		/* -o journal=FILE, or NULL */
 	char	*source;		/* the SOURCE argument, if given */
 };
