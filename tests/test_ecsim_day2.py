@@ -504,6 +504,16 @@ def test_describe_scalable_targets_pages_of_50(emulator):
         {"ServiceNamespace": "ecs", "NextToken": "bm90IGEgdG9rZW4"},
         "application-autoscaling")
     assert (status, err["__type"]) == (400, "InvalidNextTokenException")
+    ids = [rid("big", "svc-%04d" % i) for i in range(51)]
+    status, err = signed(emulator, AAS + "DescribeScalableTargets",
+        {"ServiceNamespace": "ecs", "ResourceIds": ids},
+        "application-autoscaling")
+    assert (status, err["__type"]) == (400, "ValidationException")
+    status, out = signed(emulator, AAS + "DescribeScalableTargets",
+        {"ServiceNamespace": "ecs", "ResourceIds": ids[:50]},
+        "application-autoscaling")
+    assert status == 200 and len(out["ScalableTargets"]) == 50
+    assert "NextToken" not in out
 
 
 @pytest.mark.emulator(scaler_interval=0.2)
