@@ -17,7 +17,8 @@ from helpers.stats import stats
 SERVICE_READ = ("ListServices", "DescribeServices")
 PROD_CLUSTER = "production-cluster"
 CATEGORIES = ("cluster_read", "service_read", "service_modify", "resource_read",
-              "resource_modify")
+              "resource_modify", "taskdef_read", "autoscaling_read", "autoscaling_modify",
+              "logs_read")
 
 
 def log_of(emulator, actions):
@@ -199,13 +200,31 @@ def test_bad_rate_option_fails_the_mount_in_one_line(emulator, tmp_path, value):
     assert emulator.total_calls() == 0
 
 
+@pytest.mark.parametrize("cat", ["taskdef_read", "autoscaling_read", "autoscaling_modify",
+                                 "logs_read"])
+def test_bad_rate_of_the_other_services_fails_the_mount_in_one_line(emulator, tmp_path, cat):
+    m = Mount(tmp_path, emulator, options={"rate_" + cat: "5:0"})
+    with pytest.raises(RuntimeError):
+        m.start()
+    lines = m.log().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith(
+        "ecsfs: bad rate_%s '5:0': want BURST:REFILL" % cat), m.log()
+    assert emulator.total_calls() == 0
+
+
 def test_rates_and_figures_per_category(emulator, mount_factory):
     m = mount_factory(options={"rate_service_read": "7:3.5",
-                               "rate_resource_modify": "1000:250.25"})
+                               "rate_resource_modify": "1000:250.25",
+                               "rate_autoscaling_modify": "3:0.5",
+                               "rate_logs_read": "12:6"})
     st = stats(m)
+    # ECS's and CloudWatch Logs' published rates, Application Auto
+    # Scaling's conservative defaults, and the options given.
     expect = {"cluster_read": (50, 20), "service_read": (7, 3.5),
               "service_modify": (50, 5), "resource_read": (100, 20),
-              "resource_modify": (1000, 250.25)}
+              "resource_modify": (1000, 250.25), "taskdef_read": (50, 20),
+              "autoscaling_read": (20, 10), "autoscaling_modify": (3, 0.5),
+              "logs_read": (12, 6)}
     for cat in CATEGORIES:
         burst, refill = expect[cat]
         assert st["category.%s.burst" % cat] == burst
