@@ -188,27 +188,19 @@ def test_eagain_after_max_throttle_wait(emulator, mount_factory):
     assert time.monotonic() - t0 < bound + 3.0
 
 
-@pytest.mark.parametrize("value", ["abc", "100", "0:20", "100:0", "100:-1", "1.5:20",
-                                   "100:20:1", "100:1e3"])
-def test_bad_rate_option_fails_the_mount_in_one_line(emulator, tmp_path, value):
-    m = Mount(tmp_path, emulator, options={"rate_service_read": value})
+@pytest.mark.parametrize("option,value", [
+    *(("rate_service_read", v) for v in ("abc", "100", "0:20", "100:0", "100:-1", "1.5:20",
+                                         "100:20:1", "100:1e3")),
+    # The other services' categories are parsed the same way.
+    *(("rate_" + c, "5:0") for c in ("taskdef_read", "autoscaling_read",
+                                     "autoscaling_modify", "logs_read"))])
+def test_bad_rate_option_fails_the_mount_in_one_line(emulator, tmp_path, option, value):
+    m = Mount(tmp_path, emulator, options={option: value})
     with pytest.raises(RuntimeError):
         m.start()
     lines = m.log().splitlines()
     assert lines == [lines[0]] and lines[0].startswith(
-        "ecsfs: bad rate_service_read '%s': want BURST:REFILL" % value), m.log()
-    assert emulator.total_calls() == 0
-
-
-@pytest.mark.parametrize("cat", ["taskdef_read", "autoscaling_read", "autoscaling_modify",
-                                 "logs_read"])
-def test_bad_rate_of_the_other_services_fails_the_mount_in_one_line(emulator, tmp_path, cat):
-    m = Mount(tmp_path, emulator, options={"rate_" + cat: "5:0"})
-    with pytest.raises(RuntimeError):
-        m.start()
-    lines = m.log().splitlines()
-    assert lines == [lines[0]] and lines[0].startswith(
-        "ecsfs: bad rate_%s '5:0': want BURST:REFILL" % cat), m.log()
+        "ecsfs: bad %s '%s': want BURST:REFILL" % (option, value)), m.log()
     assert emulator.total_calls() == 0
 
 
