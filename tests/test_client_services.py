@@ -112,10 +112,10 @@ def test_an_unknown_task_definition_is_an_invalid_argument(emulator):
 # -- Application Auto Scaling -------------------------------------------------
 
 def test_scalable_targets_in_batches_of_fifty(emulator):
-    emulator.bulk_services("big", 60)
-    for i in range(60):
-        emulator.register_target("big", "svc-%d" % i, min=0, max=3 + i)
-    ids = ["big/svc-%d" % i for i in range(60)]
+    names = emulator.bulk_services("big", 60)["services"]
+    for i, name in enumerate(names):
+        emulator.register_target("big", name, min=0, max=3 + i)
+    ids = ["big/" + n for n in names]
     emulator.reset_calls()
     got = ok(emulator, "describe-scalable-targets", *ids)["ScalableTargets"]
     assert sorted(t["ResourceId"] for t in got) == sorted("service/" + i for i in ids)
