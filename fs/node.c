@@ -202,7 +202,7 @@ list_subdirs(struct fs_node *node, fs_list_fn add, void *arg)
 		if ((rc = fs_node_resolve(&sub)) == 0)
 			add(arg, fs_subdirs[i].name, DT_DIR);
 		else if (rc != -ENOENT)
-			fs_log_warn("%s: %s/%s: %s left out: %s", __func__, node->cluster,
+			fs_log_info("%s: %s/%s: %s left out: %s", __func__, node->cluster,
 			    node->name, fs_subdirs[i].name, sub.err.message);
 		fs_node_clear(&sub);
 	}

@@ -369,19 +369,21 @@ fs_write_current(const struct fs_node *n, const char *op, int fresh, json_t **ob
 
 /*
  * Refuses a desired count that the service's Application Auto Scaling
- * would move back at its next run: one outside [min, max] while scaling
- * is not suspended. Returns 0 when target may be sent, else -1 with err
- * (ERANGE), journaled with the autoscaling/ file to change first. The
- * region's cached target listing answers (one call per cache_ttl for any
- * number of writes); a listing that cannot be read leaves the write alone.
+ * would move back: one below its minimum while scaling out is not
+ * suspended, or above its maximum while scaling in is not (writing true
+ * to autoscaling/suspended suspends both). Returns 0 when target may be
+ * sent, else -1 with err (ERANGE), journaled with the autoscaling/ file to
+ * change first. The region's cached target listing answers (one call per
+ * cache_ttl for any number of writes); a listing that cannot be read
+ * leaves the write alone.
  */
 static int
 check_scaling_range(const struct fs_node *n, long long target, const char *oldv,
     const char *newv, struct ecs_error *err)
 {
+	json_t *t = NULL, *st;
 	struct ecs_error terr;
 	long long min, max;
-	json_t *t = NULL;
 	int rc;
 
 	rc = ecs_store_scalable_target(n->ctx->store, n->cluster, n->name, &t, &terr);
@@ -389,12 +391,15 @@ check_scaling_range(const struct fs_node *n, long long target, const char *oldv,
 		fs_log_warn("%s: %s/%s: scalable target unknown (%s): desired_count %s not "
 		    "checked against a scaling range", __func__, n->cluster, n->name,
 		    terr.message, newv);
-	if (rc <= 0 || fs_aas_suspended(t)) {
-		json_decref(t);
+	if (rc <= 0)
 		return 0;
-	}
 	min = json_integer_value(json_object_get(t, "MinCapacity"));
 	max = json_integer_value(json_object_get(t, "MaxCapacity"));
+	st = json_object_get(t, "SuspendedState");
+	if (target < min && json_is_true(json_object_get(st, "DynamicScalingOutSuspended")))
+		min = target;
+	if (target > max && json_is_true(json_object_get(st, "DynamicScalingInSuspended")))
+		max = target;
 	json_decref(t);
 	if (target >= min && target <= max)
 		return 0;
