@@ -106,7 +106,7 @@ fs_path_parse(struct fs_ctx *ctx, const char *path, struct fs_node *node)
 			node->dir = fs_subdirs[j].dir;
 			return n == 4 ? 0 : n == 5 ? file_in(node, node->dir, c[4]) : -ENOENT;
 		}
-	return n == 4 ? file_in(node, node->dir, c[3]) : -ENOENT;
+	return n == 4 ? file_in(node, collections[i].object, c[3]) : -ENOENT;
 }
 
 void

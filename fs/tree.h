@@ -12,19 +12,6 @@
 /* The symlink entry of a tasks/ folder (services/S/tasks/T, container_instances/I/tasks/T). */
 extern const struct fs_file fs_task_link;
 
-/*
- * A subfolder of an object's folder with a file table of its own, which
- * only some objects have (services/S/autoscaling): the path parser finds
- * it here, and a folder lists it where it resolves (fs/node.c).
- */
-struct fs_subdir {
-	enum fs_dir_kind	 parent;
-	const char		*name;
-	enum fs_dir_kind	 dir;
-};
-/* NULL-name-terminated (fs/tree.c). */
-extern const struct fs_subdir fs_subdirs[];
-
 /* fs/render.c: generic renderers driven by fs_file.field. */
 int fs_render_field(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_render_date(const struct fs_node *, struct buf *, struct ecs_error *);
@@ -60,5 +47,18 @@ int fs_render_identity(const struct fs_node *, struct buf *, struct ecs_error *)
 int fs_render_dry_run(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_render_journal(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_write_refresh(const struct fs_node *, const char *, size_t, struct ecs_error *);
+
+/*
+ * A subfolder of an object's folder with a file table of its own, which
+ * only some objects have (services/S/autoscaling): the path parser finds
+ * it here, and a folder lists it where it resolves (fs/node.c).
+ */
+struct fs_subdir {
+	enum fs_dir_kind	 parent;
+	const char		*name;
+	enum fs_dir_kind	 dir;
+};
+/* NULL-name-terminated (fs/tree.c). */
+extern const struct fs_subdir fs_subdirs[];
 
 #endif
