@@ -142,7 +142,7 @@ fs_write_task_definition(const struct fs_node *n, const char *data, size_t len,
 	struct fs_wanted w = { .desired_count = -1, .field = "taskDefinition" };
 	size_t l = fs_parse_chomp(data, len);
 	const char *arn, *status, *cur;
-	char oldv[TD_MAX], newv[TD_MAX], why[sizeof(err->message)];
+	char oldv[TD_MAX], newv[TD_MAX];
 	struct fs_write_lock *lock;
 	json_t *td = NULL, *svc = NULL;
 	char *want;
@@ -157,10 +157,6 @@ fs_write_task_definition(const struct fs_node *n, const char *data, size_t len,
 	td_name_of_arn(json_string_value(json_object_get(n->obj, "taskDefinition")), oldv,
 	    sizeof(oldv));
 	if (ecs_describe_task_definition(n->ctx->client, want, &td, err) != 0) {
-		if (err->code == ECS_E_INVALID) {
-			snprintf(why, sizeof(why), "%s", err->message);
-			ecs_error_set(err, ECS_E_INVALID, "task definition %s: %s", want, why);
-		}
 		fs_write_journal(n, "UpdateService", oldv, want, fs_write_failure_word(err), err);
 		goto out;
 	}
