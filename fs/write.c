@@ -374,8 +374,10 @@ fs_write_current(const struct fs_node *n, const char *op, int fresh, json_t **ob
  * to autoscaling/suspended suspends both). Returns 0 when target may be
  * sent, else -1 with err (ERANGE), journaled with the autoscaling/ file to
  * change first. The region's cached target listing answers (one call per
- * cache_ttl for any number of writes); a listing that cannot be read
- * leaves the write alone.
+ * cache_ttl for any number of writes). A listing that is throttled fails
+ * the write as a throttled call would (EAGAIN, nothing sent); one that
+ * cannot be read otherwise (an endpoint out of reach) leaves the write
+ * alone, with a warning, as a refused one does (ecs/store_aas.c).
  */
 static int
 check_scaling_range(const struct fs_node *n, long long target, const char *oldv,
@@ -387,6 +389,15 @@ check_scaling_range(const struct fs_node *n, long long target, const char *oldv,
 	int rc;
 
 	rc = ecs_store_scalable_target(n->ctx->store, n->cluster, n->name, &t, &terr);
+	if (rc < 0 && (terr.code == ECS_E_THROTTLED || terr.code == ECS_E_BUSY ||
+	    terr.code == ECS_E_INTERRUPTED)) {
+		/* Try later, as for any throttled call: the answer is there. */
+		*err = terr;
+		snprintf(err->message, sizeof(err->message), "the scaling range could not be "
+		    "read: %.440s", terr.message);
+		fs_write_journal(n, "UpdateService", oldv, newv, fs_write_failure_word(err), err);
+		return -1;
+	}
 	if (rc < 0)
 		fs_log_warn("%s: %s/%s: scalable target unknown (%s): desired_count %s not "
 		    "checked against a scaling range", __func__, n->cluster, n->name,

@@ -346,3 +346,30 @@ def test_access_denied_to_targets_still_browses_and_scales(emulator, mount_facto
     assert len(warnings) == 1, m.log()
     assert "AccessDenied" in warnings[0] or "not authorized" in warnings[0]
     assert emulator.secret_key not in m.log()
+
+
+def test_a_throttled_range_check_is_eagain_and_sends_nothing(target, mount_factory):
+    m = mount_factory(options={"max_throttle_wait": 1})
+    m.read(svc(DEV, "api", "desired_count"))
+    target.faults(throttle_probability=1.0, actions=["DescribeScalableTargets"])
+    target.reset_calls()
+    r = m.sh("echo 2 > %s" % svc(DEV, "api", "desired_count"), check=False)
+    assert r.returncode != 0 and "Resource temporarily unavailable" in r.stderr
+    assert calls(target, "UpdateService") == {}
+    j = journal(m)[-1]
+    assert "field=desired_count" in j and "the scaling range could not be read" in j
+    target.faults()
+    m.sh("echo 2 > %s" % svc(DEV, "api", "desired_count"))
+    assert cli_desired(target, DEV, "api") == 2
+
+
+def test_an_unreachable_autoscaling_endpoint_leaves_writes_alone(emulator, mount_factory):
+    """Nobody can tell the range: the write goes through, the log says why."""
+    m = mount_factory(env={"AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING": "http://127.0.0.1:9"},
+                      options={"connect_timeout": 1, "timeout": 3})
+    assert "autoscaling" not in os.listdir(m.p(svc(DEV, "api")))
+    emulator.reset_calls()
+    m.sh("echo 0 > %s" % svc(DEV, "api", "desired_count"))
+    assert calls(emulator, "UpdateService") == {"UpdateService": 1}
+    assert cli_desired(emulator, DEV, "api") == 0
+    assert "not checked against a scaling range" in m.log()
