@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.ecscall import run
+
 REPO = Path(__file__).resolve().parents[1]
 IAM = REPO / "examples" / "iam"
 PROD = "production-cluster"
@@ -157,9 +159,16 @@ def test_scoped_policy_uses_ecs_cluster_where_aws_supports_it():
 
 # -- each policy is enough ----------------------------------------------------------
 
-def every_ecs_operation():
+def every_operation():
+    """"prefix:Operation" of every operation of the three services' botocore models."""
     import botocore.session
-    return set(botocore.session.get_session().get_service_model("ecs").operation_names)
+    session = botocore.session.get_session()
+    return {"%s:%s" % (p, op) for p in PREFIXES
+            for op in session.get_service_model(p).operation_names}
+
+
+def bare(names):
+    return {n.split(":", 1)[1] for n in names}
 
 
 def browse_and_operate(m, emulator):
@@ -175,28 +184,55 @@ def browse_and_operate(m, emulator):
         "UpdateContainerInstancesState": "echo DRAINING > %s/container_instances/%s/status"
                                          % (PROD, ci),
     }
-    return read, {k: m.sh(cmd, check=False) for k, cmd in writes.items()}
+    return read, {k: m.sh(cmd, check=False) for k, cmd in writes.items()}, task
+
+
+def call_the_other_operations(emulator, task):
+    """Each operation of the other services, and the task definitions', through
+    the client: {operation: CompletedProcess}."""
+    rid = "service/%s/web" % PROD
+    return {
+        "DescribeTaskDefinition": run(emulator, "describe-task-definition", "web:2"),
+        "ListTaskDefinitions": run(emulator, "list-task-definitions", "web"),
+        "DescribeScalableTargets": run(emulator, "describe-scalable-targets", PROD + "/web"),
+        "DescribeScalingPolicies": run(emulator, "describe-scaling-policies", rid),
+        "RegisterScalableTarget": run(emulator, "register-scalable-target", rid, "1", "-"),
+        "GetLogEvents": run(emulator, "get-log-events", "/ecs/web", "ecs/web/" + task, "5"),
+    }
 
 
 @pytest.mark.parametrize("name", ["iam-policy.json", "iam-policy-readonly.json"])
 def test_the_policy_is_enough_against_the_emulator(emulator, mount_factory, name):
     allowed = actions(policy(name))
-    denied = sorted(every_ecs_operation() - allowed)
-    assert set(ops_table()) <= every_ecs_operation()
+    table = set(ops_table())
+    assert table <= every_operation()
+    # The emulator denies by operation name, whichever service has it.
+    denied = sorted(bare(every_operation() - allowed) - bare(allowed))
+    emulator.register_target(PROD, "web", min=1, max=4)
     emulator.faults(deny_actions=denied)
     m = mount_factory()
     emulator.reset_calls()
-    read, writes = browse_and_operate(m, emulator)
+    read, writes, task = browse_and_operate(m, emulator)
+    others = call_the_other_operations(emulator, task)
     assert read.returncode == 0, read.stderr
     stats = emulator.call_stats()
     # The session tried every operation of the table, and no other.
-    assert set(stats["calls"]) == set(ops_table())
+    assert set(stats["calls"]) == bare(table)
     refused = {op for op, errs in stats["errors"].items() if "AccessDeniedException" in errs}
-    assert refused == set(ops_table()) - allowed
+    assert refused == bare(table - allowed)
+    mutating = bare(n for n, mut in ops_table().items() if mut)
     if name == "iam-policy.json":
         for k, r in writes.items():
+            assert r.returncode == 0, (k, r.stderr)
+        for k, r in others.items():
             assert r.returncode == 0, (k, r.stderr)
     else:
         for k, r in writes.items():
             assert r.returncode != 0 and "Permission denied" in r.stderr, (k, r.stderr)
         assert m.read(".ecsfs", "journal").count("result=AccessDeniedException") == len(writes)
+        for k, r in others.items():
+            if k in mutating:
+                assert r.returncode == 1 and "access denied: AccessDeniedException" in \
+                    r.stderr, (k, r.stderr)
+            else:
+                assert r.returncode == 0, (k, r.stderr)
