@@ -28,6 +28,7 @@ static const char *const code_names[] = {
 	[ECS_E_BUSY] = "busy",
 	[ECS_E_INTERRUPTED] = "interrupted",
 	[ECS_E_INTERNAL] = "internal error",
+	[ECS_E_RANGE] = "out of range",
 };
 
 /*

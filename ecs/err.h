@@ -25,6 +25,7 @@ enum ecs_code {
 	ECS_E_BUSY,		/* waiting for a rate-limit token would exceed the bound */
 	ECS_E_INTERRUPTED,	/* the caller gave up (its FUSE request was interrupted) */
 	ECS_E_INTERNAL,		/* a bug or an impossible state */
+	ECS_E_RANGE,		/* a value outside the range the account enforces (auto scaling) */
 };
 
 /*

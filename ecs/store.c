@@ -60,7 +60,7 @@ const struct kind_entry store_kinds[ECS_KIND_COUNT] = {
 /* Every key type that belongs to one cluster, for ecs_store_refresh(). */
 static const char *const cluster_types[] = {
 	"Ocl", "Lsvc", "Ltask", STOPPED_TYPE, "Lci", "Osvc", "Otask", "Oci", "Tsvc",
-	"Tci", NULL
+	"Tci", "Paas", NULL
 };
 
 /* How long a failing endpoint is left alone before it is tried again. */
@@ -754,6 +754,8 @@ ecs_store_refresh(struct ecs_store *s, const char *cluster)
 		cache_invalidate_prefix(s->cache, prefix);
 		free(prefix);
 	}
+	/* The region's one listing of scalable targets holds the cluster's. */
+	ecs_store_targets_refresh(s);
 }
 
 void

@@ -75,6 +75,13 @@ struct ecs_store {
 		struct ecs_error	 err;		/* protected by err_lock */
 	}			 errs[STORE_ERRORS];
 	unsigned		 err_next;	/* protected by err_lock */
+	/*
+	 * Application Auto Scaling (ecs/store_aas.c): set while it refuses to
+	 * describe targets (warned once), and its own endpoint-down window.
+	 */
+	atomic_int		 aas_denied;
+	_Atomic uint64_t	 aas_down_until;
+	_Atomic int		 aas_down_code;
 };
 
 /* The cache key of type for cluster and name; the caller frees it. */
@@ -120,5 +127,7 @@ void sjob_desc_submit(struct desc_job *j, int ahead);
  * 1 with *err, else 0.
  */
 int sjob_last_error(struct ecs_store *s, const char *key, int code, struct ecs_error *err);
+/* Remembers err as the last failed fetch of key, for sjob_last_error(). */
+void sjob_note_error(struct ecs_store *s, const char *key, const struct ecs_error *err);
 
 #endif

@@ -49,8 +49,8 @@ trim_after(size_t objects)
 }
 
 /* Remembers err as the last failure of key. */
-static void
-note_error(struct ecs_store *s, const char *key, const struct ecs_error *err)
+void
+sjob_note_error(struct ecs_store *s, const char *key, const struct ecs_error *err)
 {
 	struct store_err *e;
 
@@ -154,7 +154,7 @@ list_run(void *arg)
 		if (err.code == ECS_E_NOTFOUND)
 			cache_put_negative(s->cache, j->key, j->claim);
 		else {
-			note_error(s, j->key, &err);
+			sjob_note_error(s, j->key, &err);
 			cache_fail(s->cache, j->key, j->claim, err.code);
 		}
 		list_job_free(j);
@@ -257,7 +257,7 @@ desc_run(void *arg)
 	    (const char *const *)j->names, j->n, &objs, &failures, &err) != 0) {
 		store_note_outcome(s, &err);
 		if (err.code != ECS_E_NOTFOUND)
-			note_error(s, j->keys[0], &err);
+			sjob_note_error(s, j->keys[0], &err);
 		for (i = 0; i < j->n; i++) {
 			if (err.code == ECS_E_NOTFOUND)
 				cache_put_negative(s->cache, j->keys[i], j->claims[i]);

@@ -26,6 +26,8 @@ fs_errno(enum ecs_code code)
 		return EACCES;
 	case ECS_E_INTERRUPTED:
 		return EINTR;
+	case ECS_E_RANGE:
+		return ERANGE;
 	case ECS_E_UNREACHABLE:
 	case ECS_E_SERVER:
 	case ECS_E_PROTOCOL:

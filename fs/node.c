@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fs/errmap.h"
+#include "fs/log.h"
 #include "fs/tree.h"
 
 /* The negative errno for the node's last error. */
@@ -75,6 +76,30 @@ link_exists(struct fs_node *node, enum ecs_kind owner)
 	return rc;
 }
 
+/*
+ * Loads the service's scalable target as the autoscaling folder's object:
+ * the folder exists only where the service has one.
+ */
+static int
+load_target(struct fs_node *node)
+{
+	int rc;
+
+	if ((rc = exists(node, ECS_KIND_SERVICE, node->name)) != 0)
+		return rc;
+	json_decref(node->obj);
+	node->obj = NULL;
+	switch (ecs_store_scalable_target(node->ctx->store, node->cluster, node->name,
+	    &node->obj, &node->err)) {
+	case 1:
+		return 0;
+	case 0:
+		return -ENOENT;
+	default:
+		return node_errno(node);
+	}
+}
+
 int
 fs_node_resolve(struct fs_node *node)
 {
@@ -103,7 +128,8 @@ fs_node_resolve(struct fs_node *node)
 		if (node->file != NULL && needs_obj(node, node->file))
 			return load_obj(node);
 		return exists(node, kind, kind == ECS_KIND_CLUSTER ? node->cluster : node->name);
-	case FS_SERVICE_AUTOSCALING:	/* not in the tree yet */
+	case FS_SERVICE_AUTOSCALING:
+		return load_target(node);
 	case FS_TASK_LOGS:
 	case FS_DIR_COUNT:
 		break;
@@ -154,6 +180,34 @@ list_fixed(struct fs_node *node, fs_list_fn add, void *arg)
 	}
 }
 
+/*
+ * Adds the subfolders of fs_subdirs that the node's object has: those
+ * that resolve. One that cannot be told is left out, and logged.
+ */
+static void
+list_subdirs(struct fs_node *node, fs_list_fn add, void *arg)
+{
+	struct fs_node sub;
+	size_t i;
+	int rc;
+
+	for (i = 0; fs_subdirs[i].name != NULL; i++) {
+		if (fs_subdirs[i].parent != node->dir)
+			continue;
+		/* The strings stay in node's storage, which outlives sub. */
+		sub = *node;
+		sub.dir = fs_subdirs[i].dir;
+		sub.file = NULL;
+		sub.obj = NULL;
+		if ((rc = fs_node_resolve(&sub)) == 0)
+			add(arg, fs_subdirs[i].name, DT_DIR);
+		else if (rc != -ENOENT)
+			fs_log_info("%s: %s/%s: %s left out: %s", __func__, node->cluster,
+			    node->name, fs_subdirs[i].name, sub.err.message);
+		fs_node_clear(&sub);
+	}
+}
+
 int
 fs_node_list(struct fs_node *node, fs_list_fn add, void *arg)
 {
@@ -181,6 +235,7 @@ fs_node_list(struct fs_node *node, fs_list_fn add, void *arg)
 		break;
 	default:
 		list_fixed(node, add, arg);
+		list_subdirs(node, add, arg);
 		break;
 	}
 	if (rc != 0) {

@@ -59,7 +59,7 @@ int
 fs_path_parse(struct fs_ctx *ctx, const char *path, struct fs_node *node)
 {
 	char *c[MAX_DEPTH];
-	size_t i;
+	size_t i, j;
 	int n;
 
 	memset(node, 0, offsetof(struct fs_node, store));
@@ -101,6 +101,11 @@ fs_path_parse(struct fs_ctx *ctx, const char *path, struct fs_node *node)
 		node->file = &fs_task_link;
 		return 0;
 	}
+	for (j = 0; fs_subdirs[j].name != NULL; j++)
+		if (fs_subdirs[j].parent == node->dir && strcmp(c[3], fs_subdirs[j].name) == 0) {
+			node->dir = fs_subdirs[j].dir;
+			return n == 4 ? 0 : n == 5 ? file_in(node, node->dir, c[4]) : -ENOENT;
+		}
 	return n == 4 ? file_in(node, collections[i].object, c[3]) : -ENOENT;
 }
 

@@ -44,13 +44,24 @@ static const struct fs_file service_files[] = {
 	{ "pending_count", RO, 0, "pendingCount", fs_render_field, NULL },
 	{ "status", RO, 0, "status", fs_render_field, NULL },
 	{ "launch_type", RO, 0, "launchType", fs_render_launch_type, NULL },
-	{ "task_definition", RO, 0, "taskDefinition", fs_render_basename, NULL },
+	{ "task_definition", RW, 0, "taskDefinition", fs_render_basename,
+	    fs_write_task_definition },
+	{ "rollback", RW, FS_F_WRITEONLY, NULL, NULL, fs_write_rollback },
 	{ "deployments", RO, 0, NULL, fs_render_deployments, NULL },
 	{ "events", RO, 0, NULL, fs_render_events, NULL },
 	{ "restart", RW, FS_F_WRITEONLY, NULL, NULL, fs_write_restart },
 	{ "stable", RO, 0, NULL, fs_render_stable, NULL },
 	{ "wait", RO, FS_F_UNLISTED | FS_F_STREAM, NULL, NULL, NULL },
 	{ "service.json", RO, 0, NULL, fs_render_json, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+/* services/S/autoscaling: the folder's object is the service's ScalableTarget. */
+static const struct fs_file autoscaling_files[] = {
+	{ "min_capacity", RW, 0, "MinCapacity", fs_render_field, fs_write_min_capacity },
+	{ "max_capacity", RW, 0, "MaxCapacity", fs_render_field, fs_write_max_capacity },
+	{ "suspended", RW, 0, NULL, fs_render_aas_suspended, fs_write_suspended },
+	{ "policies", RO, 0, NULL, fs_render_aas_policies, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -95,11 +106,17 @@ const struct fs_dir fs_dirs[FS_DIR_COUNT] = {
 	[FS_SERVICES] = { { NULL }, NULL, ECS_KIND_SERVICE },
 	[FS_SERVICE] = { { "tasks", NULL }, service_files, ECS_KIND_SERVICE },
 	[FS_SERVICE_TASKS] = { { NULL }, NULL, ECS_KIND_TASK },
+	[FS_SERVICE_AUTOSCALING] = { { NULL }, autoscaling_files, -1 },
 	[FS_TASKS] = { { NULL }, NULL, ECS_KIND_TASK },
 	[FS_TASK] = { { NULL }, task_files, ECS_KIND_TASK },
 	[FS_INSTANCES] = { { NULL }, NULL, ECS_KIND_INSTANCE },
 	[FS_INSTANCE] = { { "tasks", NULL }, instance_files, ECS_KIND_INSTANCE },
 	[FS_INSTANCE_TASKS] = { { NULL }, NULL, ECS_KIND_TASK },
+};
+
+const struct fs_subdir fs_subdirs[] = {
+	{ FS_SERVICE, "autoscaling", FS_SERVICE_AUTOSCALING },
+	{ FS_DIR_COUNT, NULL, FS_DIR_COUNT }
 };
 
 const struct fs_file *

@@ -31,6 +31,13 @@ int fs_render_task_link(const struct fs_node *, struct buf *, struct ecs_error *
 /* The ServicesStable rule (DESIGN §5) on a Service object. */
 int fs_service_is_stable(json_t *service);
 
+/* fs/render_aas.c: services/S/autoscaling/, whose object is the ScalableTarget. */
+int fs_render_aas_suspended(const struct fs_node *, struct buf *, struct ecs_error *);
+int fs_render_aas_policies(const struct fs_node *, struct buf *, struct ecs_error *);
+/* Whether all three suspension flags of a ScalableTarget are set; none of them. */
+int fs_aas_suspended(json_t *target);
+int fs_aas_resumed(json_t *target);
+
 /* fs/meta.c: the .ecsfs folder and refresh files. */
 int fs_render_version(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_render_region(const struct fs_node *, struct buf *, struct ecs_error *);
@@ -40,5 +47,18 @@ int fs_render_identity(const struct fs_node *, struct buf *, struct ecs_error *)
 int fs_render_dry_run(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_render_journal(const struct fs_node *, struct buf *, struct ecs_error *);
 int fs_write_refresh(const struct fs_node *, const char *, size_t, struct ecs_error *);
+
+/*
+ * A subfolder of an object's folder with a file table of its own, which
+ * only some objects have (services/S/autoscaling): the path parser finds
+ * it here, and a folder lists it where it resolves (fs/node.c).
+ */
+struct fs_subdir {
+	enum fs_dir_kind	 parent;
+	const char		*name;
+	enum fs_dir_kind	 dir;
+};
+/* NULL-name-terminated (fs/tree.c). */
+extern const struct fs_subdir fs_subdirs[];
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * The control files' writes (DESIGN §4): desired_count, restart, stop and
- * an instance's status. Each parses and validates its input before
+ * an instance's status (task_definition and rollback: fs/write_deploy.c,
+ * autoscaling/: fs/write_aas.c). Each parses and validates its input before
  * anything is sent, checks that its target exists, honours dry run, calls
  * the API inside write() so the writer sees the result, puts the returned
  * object in the cache (read-your-writes), has the kernel's cached
@@ -21,28 +22,44 @@
 #include "ecs/xmalloc.h"
 #include "fs/inval.h"
 #include "fs/journal.h"
+#include "fs/log.h"
 #include "fs/parse.h"
 #include "fs/tree.h"
+#include "fs/write_int.h"
 
-/* The journal's target for a node: "cluster/services/api". */
-static void
-target_of(const struct fs_node *n, char *out, size_t size)
+/* The folder of each object kind's folders, and what a subfolder adds. */
+static const struct {
+	const char	*folder;
+	const char	*sub;
+} target_folders[FS_DIR_COUNT] = {
+	[FS_SERVICE] = { "services", "" },
+	[FS_SERVICE_AUTOSCALING] = { "services", "/autoscaling" },
+	[FS_TASK] = { "tasks", "" },
+	[FS_INSTANCE] = { "container_instances", "" },
+};
+
+void
+fs_write_target(const struct fs_node *n, char *out, size_t size)
 {
-	static const char *const folder[FS_DIR_COUNT] = {
-		[FS_SERVICE] = "services", [FS_TASK] = "tasks",
-		[FS_INSTANCE] = "container_instances",
-	};
-
-	if (n->name != NULL && folder[n->dir] != NULL)
-		snprintf(out, size, "%s/%s/%s", n->cluster, folder[n->dir], n->name);
+	if (n->name != NULL && target_folders[n->dir].folder != NULL)
+		snprintf(out, size, "%s/%s/%s%s", n->cluster, target_folders[n->dir].folder,
+		    n->name, target_folders[n->dir].sub);
 	else if (n->cluster != NULL)
 		snprintf(out, size, "%s", n->cluster);
 	else
 		snprintf(out, size, ".ecsfs");
 }
 
-static void journal(const struct fs_node *, const char *, const char *, const char *,
-    const char *, const struct ecs_error *);
+/* The key of the node's object for the write lock: its services/S folder for autoscaling/. */
+static void
+lock_key(const struct fs_node *n, char *out, size_t size)
+{
+	struct fs_node obj = *n;
+
+	if (obj.dir == FS_SERVICE_AUTOSCALING)
+		obj.dir = FS_SERVICE;
+	fs_write_target(&obj, out, size);
+}
 
 /* A printable copy of what was written, for the journal; the caller frees it. */
 static char *
@@ -67,9 +84,8 @@ shown_input(const char *data, size_t len)
 	return buf_steal(&b);
 }
 
-/* Journals a write that failed validation and sets err. */
-static int
-reject(const struct fs_node *n, const char *op, const char *data, size_t len,
+int
+fs_write_invalid(const struct fs_node *n, const char *op, const char *data, size_t len,
     struct ecs_error *err, const char *why)
 {
 	struct fs_journal_entry e = { .op = op, .field = n->file ? n->file->name : "-",
@@ -79,7 +95,7 @@ reject(const struct fs_node *n, const char *op, const char *data, size_t len,
 
 	ecs_error_clear(err);
 	ecs_error_set(err, ECS_E_INVALID, "%s", why);
-	target_of(n, target, sizeof(target));
+	fs_write_target(n, target, sizeof(target));
 	e.target = target;
 	e.new_value = shown;
 	fs_journal_add(&e);
@@ -91,38 +107,35 @@ int
 fs_write_reject(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err, const char *why)
 {
-	return reject(n, "write", data, len, err, why);
+	return fs_write_invalid(n, "write", data, len, err, why);
 }
 
-/* Journals the outcome of a call (or of a dry run) for a node. */
-static void
-journal(const struct fs_node *n, const char *op, const char *old_value,
+void
+fs_write_journal(const struct fs_node *n, const char *op, const char *old_value,
     const char *new_value, const char *result, const struct ecs_error *err)
 {
 	struct fs_journal_entry e = { .op = op, .field = n->file->name,
 	    .old_value = old_value, .new_value = new_value, .result = result, .err = err };
 	char target[512];
 
-	target_of(n, target, sizeof(target));
+	fs_write_target(n, target, sizeof(target));
 	e.target = target;
 	fs_journal_add(&e);
 }
 
-/* The journal's result word for a failed call: the AWS code, else ours. */
-static const char *
-failure_word(const struct ecs_error *err)
+const char *
+fs_write_failure_word(const struct ecs_error *err)
 {
 	return err->aws_code[0] != '\0' ? err->aws_code : ecs_strerror(err->code);
 }
 
-/* Invalidates the kernel's attributes of every file of the node's folder. */
-static void
-invalidate_folder(const struct fs_node *n)
+void
+fs_write_invalidate_folder(const struct fs_node *n)
 {
 	const struct fs_file *f;
 	char target[512], path[1024];
 
-	target_of(n, target, sizeof(target));
+	fs_write_target(n, target, sizeof(target));
 	for (f = fs_dirs[n->dir].files; f != NULL && f->name != NULL; f++) {
 		snprintf(path, sizeof(path), "/%s/%s", target, f->name);
 		fs_inval_queue(path);
@@ -143,24 +156,23 @@ or_dash(const char *s)
  * different objects run in parallel. An entry lives while a write holds
  * or waits for it.
  */
-struct target_lock {
-	struct target_lock	*next;		/* protected by target_locks_mutex */
+struct fs_write_lock {
+	struct fs_write_lock	*next;		/* protected by target_locks_mutex */
 	int			 users;		/* protected by target_locks_mutex */
 	pthread_mutex_t		 mutex;		/* held by the write in progress */
-	char			 key[512];	/* the journal's target */
+	char			 key[512];	/* the object's folder */
 };
 
 static pthread_mutex_t target_locks_mutex = PTHREAD_MUTEX_INITIALIZER;
-static struct target_lock *target_locks;	/* protected by target_locks_mutex */
+static struct fs_write_lock *target_locks;	/* protected by target_locks_mutex */
 
-/* Waits for and takes the lock of the node's object; release with target_unlock(). */
-static struct target_lock *
-target_lock(const struct fs_node *n)
+struct fs_write_lock *
+fs_write_lock(const struct fs_node *n)
 {
-	struct target_lock *l;
+	struct fs_write_lock *l;
 	char key[512];
 
-	target_of(n, key, sizeof(key));
+	lock_key(n, key, sizeof(key));
 	pthread_mutex_lock(&target_locks_mutex);
 	for (l = target_locks; l != NULL; l = l->next)
 		if (strcmp(l->key, key) == 0)
@@ -178,11 +190,11 @@ target_lock(const struct fs_node *n)
 	return l;
 }
 
-/* Releases a lock from target_lock(), freeing its entry when nobody waits. */
-static void
-target_unlock(struct target_lock *l)
+/* Releases a lock from fs_write_lock(), freeing its entry when nobody waits. */
+void
+fs_write_unlock(struct fs_write_lock *l)
 {
-	struct target_lock **pp;
+	struct fs_write_lock **pp;
 
 	pthread_mutex_unlock(&l->mutex);
 	pthread_mutex_lock(&target_locks_mutex);
@@ -196,24 +208,12 @@ target_unlock(struct target_lock *l)
 	pthread_mutex_unlock(&target_locks_mutex);
 }
 
-/*
- * Whether a failed mutation may have been applied: the client says so when
- * the request was sent and no answer came back. A timeout counts too, as
- * it can only be told apart from "never sent" below the client.
- */
-static int
-may_have_applied(const struct ecs_error *err)
+/* A timeout counts as sent: it can only be told apart from "never sent" below the client. */
+int
+fs_write_may_have_applied(const struct ecs_error *err)
 {
 	return err->maybe_applied || err->code == ECS_E_TIMEOUT;
 }
-
-/* What a mutation whose answer was lost should have done to its object. */
-struct wanted {
-	long		 desired_count;	/* >= 0: the service's desiredCount */
-	json_t		*deployments;	/* non-NULL: a PRIMARY deployment not among these ids */
-	const char	*field;		/* non-NULL: this member of the object ... */
-	const char	*value;		/* ... has this value */
-};
 
 /* The id of the PRIMARY deployment of a service, or NULL; borrowed from svc. */
 static const char *
@@ -257,7 +257,7 @@ has_id(json_t *ids, const char *id)
 
 /* 1 when obj, described after the mutation, shows what w wants. */
 static int
-shows(json_t *obj, const struct wanted *w)
+shows(json_t *obj, const struct fs_wanted *w)
 {
 	const char *s;
 
@@ -274,16 +274,12 @@ shows(json_t *obj, const struct wanted *w)
 }
 
 /*
- * After a mutation failed with err and may have been applied anyway,
- * describes the object fresh (caching it) and settles what to report. When
- * the object shows the change, journals result=ok with a note that the
- * answer was lost, clears err and returns 0 with *obj (a new reference)
- * for the caller to show. Otherwise it cannot tell: journals
- * result=unknown, makes err a timeout (ETIMEDOUT) and returns -1.
+ * When the fresh object shows the change, the journal line says the
+ * answer was lost; when it cannot tell, the writer gets ETIMEDOUT.
  */
-static int
-settle_lost_answer(const struct fs_node *n, const char *op, const char *old_value,
-    const char *new_value, const struct wanted *w, json_t **obj, struct ecs_error *err)
+int
+fs_write_settle_lost(const struct fs_node *n, const char *op, const char *old_value,
+    const char *new_value, const struct fs_wanted *w, json_t **obj, struct ecs_error *err)
 {
 	int kind = fs_dirs[n->dir].obj_kind;
 	struct ecs_error ferr, note;
@@ -302,7 +298,7 @@ settle_lost_answer(const struct fs_node *n, const char *op, const char *old_valu
 		snprintf(note.message, sizeof(note.message), "the answer was lost (%s); "
 		    "a fresh describe (request %.79s) shows the change applied", lost,
 		    ferr.request_id[0] != '\0' ? ferr.request_id : "-");
-		journal(n, op, old_value, new_value, "ok", &note);
+		fs_write_journal(n, op, old_value, new_value, "ok", &note);
 		ecs_error_clear(err);
 		return 0;
 	}
@@ -315,17 +311,13 @@ settle_lost_answer(const struct fs_node *n, const char *op, const char *old_valu
 	else
 		ecs_error_set(err, ECS_E_TIMEOUT, "the answer was lost (%s) and the state "
 		    "does not show the change yet: it may still be applied", lost);
-	journal(n, op, old_value, new_value, "unknown", err);
+	fs_write_journal(n, op, old_value, new_value, "unknown", err);
 	return -1;
 }
 
-/*
- * Sends UpdateService (unless in dry run) and settles cache, kernel and
- * journal; w says what a lost answer's change looks like.
- */
-static int
-update_service(const struct fs_node *n, const struct ecs_service_update *u,
-    const char *old_value, const char *new_value, const struct wanted *w,
+int
+fs_write_update_service(const struct fs_node *n, const struct ecs_service_update *u,
+    const char *old_value, const char *new_value, const struct fs_wanted *w,
     struct ecs_error *err)
 {
 	struct fs_ctx *ctx = n->ctx;
@@ -334,36 +326,36 @@ update_service(const struct fs_node *n, const struct ecs_service_update *u,
 
 	if (atomic_load(&ctx->dry_run)) {
 		ecs_error_clear(err);
-		journal(n, "UpdateService", old_value, new_value, "dry-run", NULL);
+		fs_write_journal(n, "UpdateService", old_value, new_value, "dry-run", NULL);
 		return 0;
 	}
 	if (ecs_update_service(ctx->client, n->cluster, n->name, u, &svc, err) != 0) {
-		if (!may_have_applied(err)) {
-			journal(n, "UpdateService", old_value, new_value, failure_word(err), err);
+		if (!fs_write_may_have_applied(err)) {
+			fs_write_journal(n, "UpdateService", old_value, new_value,
+			    fs_write_failure_word(err), err);
 			return -1;
 		}
-		if (settle_lost_answer(n, "UpdateService", old_value, new_value, w, &svc,
+		if (fs_write_settle_lost(n, "UpdateService", old_value, new_value, w, &svc,
 		    err) != 0)
 			return -1;
-		invalidate_folder(n);
+		fs_write_invalidate_folder(n);
 		json_decref(svc);
 		return 0;
 	}
 	ecs_store_put(ctx->store, ECS_KIND_SERVICE, n->cluster, n->name, svc);
-	invalidate_folder(n);
+	fs_write_invalidate_folder(n);
 	if (u->force_new_deployment) {
 		/* The new PRIMARY deployment is what the restart made. */
 		snprintf(deployment, sizeof(deployment), "%s", or_dash(primary_deployment(svc)));
 		new_value = deployment;
 	}
-	journal(n, "UpdateService", old_value, new_value, "ok", err);
+	fs_write_journal(n, "UpdateService", old_value, new_value, "ok", err);
 	json_decref(svc);
 	return 0;
 }
 
-/* Loads the node's object, fresh or from the cache, journaling a failure. */
-static int
-current(const struct fs_node *n, const char *op, int fresh, json_t **obj,
+int
+fs_write_current(const struct fs_node *n, const char *op, int fresh, json_t **obj,
     struct ecs_error *err)
 {
 	int kind = fs_dirs[n->dir].obj_kind;
@@ -371,8 +363,68 @@ current(const struct fs_node *n, const char *op, int fresh, json_t **obj,
 	    ecs_store_get(n->ctx->store, kind, n->cluster, n->name, obj, err);
 
 	if (rc != 0)
-		journal(n, op, NULL, NULL, failure_word(err), err);
+		fs_write_journal(n, op, NULL, NULL, fs_write_failure_word(err), err);
 	return rc;
+}
+
+/*
+ * Refuses a desired count that the service's Application Auto Scaling
+ * would move back: one below its minimum while scaling out is not
+ * suspended, or above its maximum while scaling in is not (writing true
+ * to autoscaling/suspended suspends both). Returns 0 when target may be
+ * sent, else -1 with err (ERANGE), journaled with the autoscaling/ file to
+ * change first. The region's cached target listing answers (one call per
+ * cache_ttl for any number of writes). A listing that is throttled fails
+ * the write as a throttled call would (EAGAIN, nothing sent); one that
+ * cannot be read otherwise (an endpoint out of reach) leaves the write
+ * alone, with a warning, as a refused one does (ecs/store_aas.c).
+ */
+static int
+check_scaling_range(const struct fs_node *n, long long target, const char *oldv,
+    const char *newv, struct ecs_error *err)
+{
+	json_t *t = NULL, *st;
+	struct ecs_error terr;
+	long long min, max;
+	int rc;
+
+	rc = ecs_store_scalable_target(n->ctx->store, n->cluster, n->name, &t, &terr);
+	if (rc < 0 && (terr.code == ECS_E_THROTTLED || terr.code == ECS_E_BUSY ||
+	    terr.code == ECS_E_INTERRUPTED)) {
+		/* Try later, as for any throttled call: the answer is there. */
+		*err = terr;
+		snprintf(err->message, sizeof(err->message), "the scaling range could not be "
+		    "read: %.440s", terr.message);
+		fs_write_journal(n, "UpdateService", oldv, newv, fs_write_failure_word(err), err);
+		return -1;
+	}
+	if (rc < 0)
+		fs_log_warn("%s: %s/%s: scalable target unknown (%s): desired_count %s not "
+		    "checked against a scaling range", __func__, n->cluster, n->name,
+		    terr.message, newv);
+	if (rc <= 0)
+		return 0;
+	min = json_integer_value(json_object_get(t, "MinCapacity"));
+	max = json_integer_value(json_object_get(t, "MaxCapacity"));
+	st = json_object_get(t, "SuspendedState");
+	if (target < min && json_is_true(json_object_get(st, "DynamicScalingOutSuspended")))
+		min = target;
+	if (target > max && json_is_true(json_object_get(st, "DynamicScalingInSuspended")))
+		max = target;
+	json_decref(t);
+	if (target >= min && target <= max)
+		return 0;
+	ecs_error_clear(err);
+	if (target < min)
+		ecs_error_set(err, ECS_E_RANGE, "desired_count %lld is below "
+		    "autoscaling/min_capacity %lld, which auto scaling would restore: lower it "
+		    "or write true to autoscaling/suspended first", target, min);
+	else
+		ecs_error_set(err, ECS_E_RANGE, "desired_count %lld is above "
+		    "autoscaling/max_capacity %lld, which auto scaling would restore: raise it "
+		    "or write true to autoscaling/suspended first", target, max);
+	fs_write_journal(n, "UpdateService", oldv, newv, "out-of-range", err);
+	return -1;
 }
 
 int
@@ -380,22 +432,22 @@ fs_write_desired_count(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
 	struct ecs_service_update u = { .desired_count = -1 };
-	struct wanted w = { .desired_count = -1 };
-	struct target_lock *lock;
+	struct fs_wanted w = { .desired_count = -1 };
+	struct fs_write_lock *lock;
 	char oldv[32], newv[32];
 	long long value, now, target;
 	json_t *svc;
 	int sign, rc = -1;
 
 	if (fs_parse_count(data, len, &sign, &value) != 0)
-		return reject(n, "UpdateService", data, len, err,
+		return fs_write_invalid(n, "UpdateService", data, len, err,
 		    "desired_count takes N, +N or -N (0 to 2147483647)");
-	lock = target_lock(n);
+	lock = fs_write_lock(n);
 	/*
 	 * A relative change starts from the value ECS has now, not a cached
 	 * one, read under the lock; +0 and -0 change nothing and send nothing.
 	 */
-	if (current(n, "UpdateService", sign != 0 && value != 0, &svc, err) != 0)
+	if (fs_write_current(n, "UpdateService", sign != 0 && value != 0, &svc, err) != 0)
 		goto out;
 	now = json_integer_value(json_object_get(svc, "desiredCount"));
 	json_decref(svc);
@@ -403,7 +455,7 @@ fs_write_desired_count(const struct fs_node *n, const char *data, size_t len,
 	if (target < 0)
 		target = 0;	/* scale_down below zero stops at zero */
 	if (target > INT32_MAX) {
-		rc = reject(n, "UpdateService", data, len, err,
+		rc = fs_write_invalid(n, "UpdateService", data, len, err,
 		    "desired_count would exceed 2147483647");
 		goto out;
 	}
@@ -411,15 +463,17 @@ fs_write_desired_count(const struct fs_node *n, const char *data, size_t len,
 	snprintf(newv, sizeof(newv), "%lld", target);
 	if (sign != 0 && target == now) {
 		ecs_error_clear(err);
-		journal(n, "UpdateService", oldv, newv, "unchanged", NULL);
+		fs_write_journal(n, "UpdateService", oldv, newv, "unchanged", NULL);
 		rc = 0;
 		goto out;
 	}
+	if (check_scaling_range(n, target, oldv, newv, err) != 0)
+		goto out;
 	u.desired_count = (long)target;
 	w.desired_count = (long)target;
-	rc = update_service(n, &u, oldv, newv, &w, err);
+	rc = fs_write_update_service(n, &u, oldv, newv, &w, err);
 out:
-	target_unlock(lock);
+	fs_write_unlock(lock);
 	return rc;
 }
 
@@ -428,25 +482,25 @@ fs_write_restart(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
 	struct ecs_service_update u = { .desired_count = -1, .force_new_deployment = 1 };
-	struct wanted w = { .desired_count = -1 };
-	struct target_lock *lock;
+	struct fs_wanted w = { .desired_count = -1 };
+	struct fs_write_lock *lock;
 	char oldv[128];
 	json_t *svc;
 	int rc = -1;
 
 	if (!fs_parse_is_text(data, fs_parse_chomp(data, len)))
-		return reject(n, "UpdateService", data, len, err,
+		return fs_write_invalid(n, "UpdateService", data, len, err,
 		    "restart takes a line of text (any, e.g. 1)");
-	lock = target_lock(n);
-	if (current(n, "UpdateService", 0, &svc, err) != 0)
+	lock = fs_write_lock(n);
+	if (fs_write_current(n, "UpdateService", 0, &svc, err) != 0)
 		goto out;
 	snprintf(oldv, sizeof(oldv), "%s", or_dash(primary_deployment(svc)));
 	w.deployments = deployment_ids(svc);
 	json_decref(svc);
-	rc = update_service(n, &u, oldv, "force-new-deployment", &w, err);
+	rc = fs_write_update_service(n, &u, oldv, "force-new-deployment", &w, err);
 	json_decref(w.deployments);
 out:
-	target_unlock(lock);
+	fs_write_unlock(lock);
 	return rc;
 }
 
@@ -454,19 +508,19 @@ int
 fs_write_stop(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
-	struct wanted w = { .desired_count = -1, .field = "desiredStatus", .value = "STOPPED" };
+	struct fs_wanted w = { .desired_count = -1, .field = "desiredStatus", .value = "STOPPED" };
 	struct fs_ctx *ctx = n->ctx;
-	struct target_lock *lock;
+	struct fs_write_lock *lock;
 	char oldv[32], *reason = NULL;
 	json_t *task = NULL;
 	size_t reason_len;
 	int rc = -1;
 
 	if (fs_parse_stop_reason(data, len, &reason_len) != 0)
-		return reject(n, "StopTask", data, len, err,
+		return fs_write_invalid(n, "StopTask", data, len, err,
 		    "stop takes a reason: 1 to 255 characters of text on one line");
-	lock = target_lock(n);
-	if (current(n, "StopTask", 0, &task, err) != 0)
+	lock = fs_write_lock(n);
+	if (fs_write_current(n, "StopTask", 0, &task, err) != 0)
 		goto out;
 	snprintf(oldv, sizeof(oldv), "%s",
 	    or_dash(json_string_value(json_object_get(task, "desiredStatus"))));
@@ -475,24 +529,24 @@ fs_write_stop(const struct fs_node *n, const char *data, size_t len,
 	reason = xstrndup(data, reason_len);
 	if (atomic_load(&ctx->dry_run)) {
 		ecs_error_clear(err);
-		journal(n, "StopTask", oldv, "STOPPED", "dry-run", NULL);
+		fs_write_journal(n, "StopTask", oldv, "STOPPED", "dry-run", NULL);
 		rc = 0;
 	} else if (ecs_stop_task(ctx->client, n->cluster, n->name, reason, &task, err) != 0) {
-		if (!may_have_applied(err))
-			journal(n, "StopTask", oldv, "STOPPED", failure_word(err), err);
-		else if ((rc = settle_lost_answer(n, "StopTask", oldv, "STOPPED", &w, &task,
+		if (!fs_write_may_have_applied(err))
+			fs_write_journal(n, "StopTask", oldv, "STOPPED", fs_write_failure_word(err), err);
+		else if ((rc = fs_write_settle_lost(n, "StopTask", oldv, "STOPPED", &w, &task,
 		    err)) == 0)
-			invalidate_folder(n);
+			fs_write_invalidate_folder(n);
 	} else {
 		ecs_store_put(ctx->store, ECS_KIND_TASK, n->cluster, n->name, task);
-		invalidate_folder(n);
-		journal(n, "StopTask", oldv, "STOPPED", "ok", err);
+		fs_write_invalidate_folder(n);
+		fs_write_journal(n, "StopTask", oldv, "STOPPED", "ok", err);
 		rc = 0;
 	}
 out:
 	json_decref(task);
 	free(reason);
-	target_unlock(lock);
+	fs_write_unlock(lock);
 	return rc;
 }
 
@@ -500,58 +554,58 @@ int
 fs_write_instance_status(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
-	struct wanted w = { .desired_count = -1, .field = "status" };
+	struct fs_wanted w = { .desired_count = -1, .field = "status" };
 	struct fs_ctx *ctx = n->ctx;
-	struct target_lock *lock;
+	struct fs_write_lock *lock;
 	const char *want, *reason;
 	json_t *ci = NULL, *cis = NULL, *failures = NULL;
 	char oldv[32];
 	int rc = -1;
 
 	if ((want = fs_parse_instance_status(data, len)) == NULL)
-		return reject(n, "UpdateContainerInstancesState", data, len, err,
+		return fs_write_invalid(n, "UpdateContainerInstancesState", data, len, err,
 		    "status takes ACTIVE or DRAINING");
 	w.value = want;
-	lock = target_lock(n);
-	if (current(n, "UpdateContainerInstancesState", 0, &ci, err) != 0)
+	lock = fs_write_lock(n);
+	if (fs_write_current(n, "UpdateContainerInstancesState", 0, &ci, err) != 0)
 		goto out;
 	snprintf(oldv, sizeof(oldv), "%s", or_dash(json_string_value(json_object_get(ci, "status"))));
 	json_decref(ci);
 	ci = NULL;
 	if (atomic_load(&ctx->dry_run)) {
 		ecs_error_clear(err);
-		journal(n, "UpdateContainerInstancesState", oldv, want, "dry-run", NULL);
+		fs_write_journal(n, "UpdateContainerInstancesState", oldv, want, "dry-run", NULL);
 		rc = 0;
 		goto out;
 	}
 	if (ecs_update_container_instances_state(ctx->client, n->cluster, &n->name, 1, want,
 	    &cis, &failures, err) != 0) {
-		if (!may_have_applied(err))
-			journal(n, "UpdateContainerInstancesState", oldv, want,
-			    failure_word(err), err);
-		else if ((rc = settle_lost_answer(n, "UpdateContainerInstancesState", oldv,
+		if (!fs_write_may_have_applied(err))
+			fs_write_journal(n, "UpdateContainerInstancesState", oldv, want,
+			    fs_write_failure_word(err), err);
+		else if ((rc = fs_write_settle_lost(n, "UpdateContainerInstancesState", oldv,
 		    want, &w, &ci, err)) == 0)
-			invalidate_folder(n);
+			fs_write_invalidate_folder(n);
 		goto out;
 	}
 	if (json_array_size(cis) == 0) {
 		reason = json_string_value(json_object_get(json_array_get(failures, 0), "reason"));
 		ecs_error_set(err, reason && strcmp(reason, "MISSING") == 0 ? ECS_E_NOTFOUND :
 		    ECS_E_INVALID, "%s", reason ? reason : "no container instance updated");
-		journal(n, "UpdateContainerInstancesState", oldv, want,
+		fs_write_journal(n, "UpdateContainerInstancesState", oldv, want,
 		    reason ? reason : "failed", err);
 		goto out;
 	}
 	ecs_store_put(ctx->store, ECS_KIND_INSTANCE, n->cluster, n->name,
 	    json_array_get(cis, 0));
-	invalidate_folder(n);
-	journal(n, "UpdateContainerInstancesState", oldv, want, "ok", err);
+	fs_write_invalidate_folder(n);
+	fs_write_journal(n, "UpdateContainerInstancesState", oldv, want, "ok", err);
 	rc = 0;
 out:
 	json_decref(ci);
 	json_decref(cis);
 	json_decref(failures);
-	target_unlock(lock);
+	fs_write_unlock(lock);
 	return rc;
 }
 
@@ -563,8 +617,8 @@ fs_write_dry_run(const struct fs_node *n, const char *data, size_t len,
 	int old, on;
 
 	if (fs_parse_flag(data, len, &on) != 0)
-		return reject(n, "SetDryRun", data, len, err, "dry_run takes 0 or 1");
+		return fs_write_invalid(n, "SetDryRun", data, len, err, "dry_run takes 0 or 1");
 	old = atomic_exchange(&n->ctx->dry_run, on);
-	journal(n, "SetDryRun", old ? "1" : "0", on ? "1" : "0", "ok", NULL);
+	fs_write_journal(n, "SetDryRun", old ? "1" : "0", on ? "1" : "0", "ok", NULL);
 	return 0;
 }

@@ -80,7 +80,7 @@ def test_services_match_aws_cli(mount, emulator):
         listed = names(mount, *d)
         assert listed == sorted(["desired_count", "running_count", "pending_count", "status",
                                  "launch_type", "task_definition", "deployments", "events",
-                                 "restart", "stable", "service.json", "tasks"])
+                                 "restart", "rollback", "stable", "service.json", "tasks"])
         assert mount.read(*d, "desired_count") == "%d\n" % svc["desiredCount"]
         assert mount.read(*d, "running_count") == "%d\n" % svc["runningCount"]
         assert mount.read(*d, "pending_count") == "%d\n" % svc["pendingCount"]

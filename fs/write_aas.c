@@ -1,0 +1,241 @@
+/*
+ * The writable files of services/S/autoscaling/: min_capacity,
+ * max_capacity and suspended, each one RegisterScalableTarget of the
+ * service's target. The value is checked against the target's other
+ * bound (min above max is refused before anything is sent), a write that
+ * changes nothing sends nothing, dry run and the journal work as for
+ * every write, and the region's cached target listing is dropped after a
+ * change so that the next read, and the desired_count check, see it.
+ */
+#include "fs/write.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecs/api.h"
+#include "fs/parse.h"
+#include "fs/tree.h"
+#include "fs/write_int.h"
+
+#define OP "RegisterScalableTarget"
+
+/* "true" or "false" with at most one trailing newline: 0 with *on, else -1. */
+static int
+parse_bool(const char *data, size_t len, int *on)
+{
+	len = fs_parse_chomp(data, len);
+	if (len == 4 && memcmp(data, "true", 4) == 0)
+		*on = 1;
+	else if (len == 5 && memcmp(data, "false", 5) == 0)
+		*on = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* An integer member of a target, or -1. */
+static long long
+capacity(json_t *t, const char *key)
+{
+	json_t *v = json_object_get(t, key);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+/* Whether target t (a fresh describe) shows what u changes. */
+static int
+target_shows(json_t *t, const struct ecs_aas_target_update *u)
+{
+	if (t == NULL)
+		return 0;
+	if (u->min_capacity >= 0 && capacity(t, "MinCapacity") != u->min_capacity)
+		return 0;
+	if (u->max_capacity >= 0 && capacity(t, "MaxCapacity") != u->max_capacity)
+		return 0;
+	if (u->suspended >= 0 && !(u->suspended ? fs_aas_suspended(t) : fs_aas_resumed(t)))
+		return 0;
+	return 1;
+}
+
+/*
+ * After RegisterScalableTarget failed with err and may have been applied,
+ * describes the target fresh: 0 when it shows the change (journaled ok,
+ * err cleared), else -1 with err a timeout (journaled unknown).
+ */
+static int
+settle_lost(const struct fs_node *n, const char *id, const struct ecs_aas_target_update *u,
+    const char *oldv, const char *newv, struct ecs_error *err)
+{
+	struct ecs_error ferr, note;
+	json_t *ts = NULL;
+	char lost[256];
+	int shown;
+
+	ecs_error_clear(&ferr);
+	snprintf(lost, sizeof(lost), "%.255s", err->message);
+	shown = ecs_aas_describe_scalable_targets(n->ctx->client, &id, 1, &ts, &ferr) == 0 &&
+	    target_shows(json_array_get(ts, 0), u);
+	json_decref(ts);
+	if (shown) {
+		note = *err;
+		note.request_id[0] = '\0';
+		snprintf(note.message, sizeof(note.message), "the answer was lost (%s); "
+		    "a fresh describe (request %.79s) shows the change applied", lost,
+		    ferr.request_id[0] != '\0' ? ferr.request_id : "-");
+		fs_write_journal(n, OP, oldv, newv, "ok", &note);
+		ecs_error_clear(err);
+		return 0;
+	}
+	ecs_error_set(err, ECS_E_TIMEOUT, "the answer was lost (%s) and %s: the change may "
+	    "or may not be applied", lost, ferr.code != ECS_OK ? "the target could not be "
+	    "read" : "the target does not show the change yet");
+	fs_write_journal(n, OP, oldv, newv, "unknown", err);
+	return -1;
+}
+
+/* Sends the change (unless in dry run), then drops what the cache and the kernel hold. */
+static int
+register_target(const struct fs_node *n, const struct ecs_aas_target_update *u,
+    const char *oldv, const char *newv, struct ecs_error *err)
+{
+	struct fs_ctx *ctx = n->ctx;
+	char *id;
+	int rc = 0;
+
+	ecs_error_clear(err);
+	if (atomic_load(&ctx->dry_run)) {
+		fs_write_journal(n, OP, oldv, newv, "dry-run", NULL);
+		return 0;
+	}
+	id = ecs_aas_resource_id(n->cluster, n->name);
+	if (ecs_aas_register_scalable_target(ctx->client, id, u, err) != 0) {
+		if (!fs_write_may_have_applied(err)) {
+			fs_write_journal(n, OP, oldv, newv, fs_write_failure_word(err), err);
+			rc = -1;
+		} else {
+			rc = settle_lost(n, id, u, oldv, newv, err);
+		}
+	} else {
+		fs_write_journal(n, OP, oldv, newv, "ok", err);
+	}
+	free(id);
+	/* Even a failure may follow a change made elsewhere: read it fresh. */
+	ecs_store_targets_refresh(ctx->store);
+	fs_write_invalidate_folder(n);
+	return rc;
+}
+
+/*
+ * The service's target, as the region's listing has it now; a service
+ * whose target went away is ENOENT. A failure is journaled.
+ */
+static int
+current_target(const struct fs_node *n, json_t **t, struct ecs_error *err)
+{
+	int rc = ecs_store_scalable_target(n->ctx->store, n->cluster, n->name, t, err);
+
+	if (rc == 0)
+		ecs_error_set(err, ECS_E_NOTFOUND, "%s/%s has no scalable target any more",
+		    n->cluster, n->name);
+	if (rc <= 0) {
+		fs_write_journal(n, OP, NULL, NULL, fs_write_failure_word(err), err);
+		return -1;
+	}
+	return 0;
+}
+
+/* min_capacity (is_max 0) or max_capacity (1): N, within the other bound. */
+static int
+write_capacity(const struct fs_node *n, const char *data, size_t len, int is_max,
+    struct ecs_error *err)
+{
+	struct ecs_aas_target_update u = { .min_capacity = -1, .max_capacity = -1,
+	    .suspended = -1 };
+	const char *name = is_max ? "max_capacity" : "min_capacity";
+	char oldv[32], newv[32], why[160];
+	struct fs_write_lock *lock;
+	long long value, old, other;
+	json_t *t = NULL;
+	int sign, rc = -1;
+
+	if (fs_parse_count(data, len, &sign, &value) != 0 || sign != 0) {
+		snprintf(why, sizeof(why), "%s takes N (0 to 2147483647)", name);
+		return fs_write_invalid(n, OP, data, len, err, why);
+	}
+	lock = fs_write_lock(n);
+	if (current_target(n, &t, err) != 0)
+		goto out;
+	old = capacity(t, is_max ? "MaxCapacity" : "MinCapacity");
+	other = capacity(t, is_max ? "MinCapacity" : "MaxCapacity");
+	if (other >= 0 && (is_max ? value < other : value > other)) {
+		snprintf(why, sizeof(why), "%s %lld is %s autoscaling/%s %lld: %s it first",
+		    name, value, is_max ? "below" : "above",
+		    is_max ? "min_capacity" : "max_capacity", other, is_max ? "lower" : "raise");
+		rc = fs_write_invalid(n, OP, data, len, err, why);
+		goto out;
+	}
+	snprintf(oldv, sizeof(oldv), "%lld", old);
+	snprintf(newv, sizeof(newv), "%lld", value);
+	if (value == old) {
+		ecs_error_clear(err);
+		fs_write_journal(n, OP, oldv, newv, "unchanged", NULL);
+		rc = 0;
+		goto out;
+	}
+	if (is_max)
+		u.max_capacity = (long)value;
+	else
+		u.min_capacity = (long)value;
+	rc = register_target(n, &u, oldv, newv, err);
+out:
+	json_decref(t);
+	fs_write_unlock(lock);
+	return rc;
+}
+
+int
+fs_write_min_capacity(const struct fs_node *n, const char *data, size_t len,
+    struct ecs_error *err)
+{
+	return write_capacity(n, data, len, 0, err);
+}
+
+int
+fs_write_max_capacity(const struct fs_node *n, const char *data, size_t len,
+    struct ecs_error *err)
+{
+	return write_capacity(n, data, len, 1, err);
+}
+
+/* true: all three suspension flags on; false: all three off. */
+int
+fs_write_suspended(const struct fs_node *n, const char *data, size_t len,
+    struct ecs_error *err)
+{
+	struct ecs_aas_target_update u = { .min_capacity = -1, .max_capacity = -1 };
+	struct fs_write_lock *lock;
+	const char *oldv;
+	json_t *t = NULL;
+	int on, rc = -1;
+
+	if (parse_bool(data, len, &on) != 0)
+		return fs_write_invalid(n, OP, data, len, err, "suspended takes true or false");
+	lock = fs_write_lock(n);
+	if (current_target(n, &t, err) != 0)
+		goto out;
+	oldv = fs_aas_suspended(t) ? "true" : "false";
+	/* Partly suspended reads false; writing false clears every flag. */
+	if (on ? fs_aas_suspended(t) : fs_aas_resumed(t)) {
+		ecs_error_clear(err);
+		fs_write_journal(n, OP, oldv, on ? "true" : "false", "unchanged", NULL);
+		rc = 0;
+		goto out;
+	}
+	u.suspended = on;
+	rc = register_target(n, &u, oldv, on ? "true" : "false", err);
+out:
+	json_decref(t);
+	fs_write_unlock(lock);
+	return rc;
+}
