@@ -61,6 +61,12 @@ note_error(struct ecs_store *s, const char *key, const struct ecs_error *err)
 	pthread_mutex_unlock(&s->err_lock);
 }
 
+void
+sjob_note_error(struct ecs_store *s, const char *key, const struct ecs_error *err)
+{
+	note_error(s, key, err);
+}
+
 int
 sjob_last_error(struct ecs_store *s, const char *key, int code, struct ecs_error *err)
 {

@@ -242,13 +242,46 @@ fs_ino_new_private(const char *path, void *priv, void (*priv_free)(void *))
 	return ino;
 }
 
+void *
+fs_ino_ref_priv(const char *path, void (*priv_free)(void *), uint64_t *ino)
+{
+	struct ino_entry *e;
+	void *priv = NULL;
+
+	pthread_mutex_lock(&ino_lock);
+	if ((e = find_path(path)) != NULL && e->priv != NULL && e->priv_free == priv_free) {
+		e->nlookup++;
+		*ino = e->ino;
+		priv = e->priv;
+	}
+	pthread_mutex_unlock(&ino_lock);
+	return priv;
+}
+
+uint64_t
+fs_ino_new_current(const char *path, void *priv, void (*priv_free)(void *))
+{
+	struct ino_entry *e;
+	uint64_t ino;
+
+	pthread_mutex_lock(&ino_lock);
+	e = insert(path, next_ino++);
+	e->priv = priv;
+	e->priv_free = priv_free;
+	e->nlookup = 1;
+	link_path(e);
+	ino = e->ino;
+	pthread_mutex_unlock(&ino_lock);
+	return ino;
+}
+
 void
 fs_ino_retire(uint64_t ino)
 {
 	struct ino_entry *e;
 
 	pthread_mutex_lock(&ino_lock);
-	if ((e = find_ino(ino)) != NULL && e->snap != NULL)
+	if ((e = find_ino(ino)) != NULL && (e->snap != NULL || e->priv != NULL))
 		unlink_path(e);
 	pthread_mutex_unlock(&ino_lock);
 }
@@ -313,6 +346,19 @@ fs_ino_priv(uint64_t ino)
 
 	pthread_mutex_lock(&ino_lock);
 	if ((e = find_ino(ino)) != NULL)
+		priv = e->priv;
+	pthread_mutex_unlock(&ino_lock);
+	return priv;
+}
+
+void *
+fs_ino_priv_as(uint64_t ino, void (*priv_free)(void *))
+{
+	struct ino_entry *e;
+	void *priv = NULL;
+
+	pthread_mutex_lock(&ino_lock);
+	if ((e = find_ino(ino)) != NULL && e->priv_free == priv_free)
 		priv = e->priv;
 	pthread_mutex_unlock(&ino_lock);
 	return priv;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fs/errmap.h"
+#include "fs/logs.h"
 #include "fs/tree.h"
 
 /* The negative errno for the node's last error. */
@@ -75,6 +76,24 @@ link_exists(struct fs_node *node, enum ecs_kind owner)
 	return rc;
 }
 
+/* Checks that node->link is an awslogs container of the node's task: costs no Logs call. */
+static int
+log_exists(struct fs_node *node)
+{
+	int rc;
+
+	if ((rc = load_obj(node)) != 0)
+		return rc;
+	switch (fs_logs_locate(node, NULL, &node->err)) {
+	case 1:
+		return 0;
+	case 0:
+		return -ENOENT;
+	default:
+		return node_errno(node);
+	}
+}
+
 int
 fs_node_resolve(struct fs_node *node)
 {
@@ -103,8 +122,11 @@ fs_node_resolve(struct fs_node *node)
 		if (node->file != NULL && needs_obj(node, node->file))
 			return load_obj(node);
 		return exists(node, kind, kind == ECS_KIND_CLUSTER ? node->cluster : node->name);
-	case FS_SERVICE_AUTOSCALING:	/* not in the tree yet */
 	case FS_TASK_LOGS:
+		if (node->file == NULL)
+			return exists(node, ECS_KIND_TASK, node->name);
+		return log_exists(node);
+	case FS_SERVICE_AUTOSCALING:	/* not in the tree yet */
 	case FS_DIR_COUNT:
 		break;
 	}
@@ -179,6 +201,11 @@ fs_node_list(struct fs_node *node, fs_list_fn add, void *arg)
 		    ECS_KIND_SERVICE : ECS_KIND_INSTANCE, node->cluster, node->name, &names,
 		    &node->err);
 		break;
+	case FS_TASK_LOGS:
+		if ((rc = load_obj(node)) == 0 &&
+		    fs_logs_list(node, add, arg, &node->err) != 0)
+			rc = node_errno(node);
+		return rc;
 	default:
 		list_fixed(node, add, arg);
 		break;

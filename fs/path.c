@@ -101,6 +101,16 @@ fs_path_parse(struct fs_ctx *ctx, const char *path, struct fs_node *node)
 		node->file = &fs_task_link;
 		return 0;
 	}
+	if (strcmp(c[3], "logs") == 0 && collections[i].object == FS_TASK) {
+		node->dir = FS_TASK_LOGS;
+		if (n == 4)
+			return 0;
+		if (n > 5)
+			return -ENOENT;
+		node->link = c[4];	/* the container */
+		node->file = &fs_log_file;
+		return 0;
+	}
 	return n == 4 ? file_in(node, collections[i].object, c[3]) : -ENOENT;
 }
 
