@@ -72,6 +72,10 @@ fs_ctx_setup(struct fs_ctx *ctx)
 	struct ecs_config_overrides ov = {
 		.region = ctx->opts.region,
 		.endpoint = ctx->opts.endpoint,
+		.endpoints = {
+			[ECS_SVC_AUTOSCALING] = ctx->opts.autoscaling_endpoint,
+			[ECS_SVC_LOGS] = ctx->opts.logs_endpoint,
+		},
 		.profile = ctx->opts.profile,
 		.max_attempts = (int)ctx->opts.max_attempts,
 		.connect_timeout_ms = ctx->opts.connect_timeout_ms,
@@ -83,6 +87,10 @@ fs_ctx_setup(struct fs_ctx *ctx)
 			[ECS_CAT_SERVICE_MODIFY] = ctx->opts.rate_service_modify,
 			[ECS_CAT_RESOURCE_READ] = ctx->opts.rate_resource_read,
 			[ECS_CAT_RESOURCE_MODIFY] = ctx->opts.rate_resource_modify,
+			[ECS_CAT_TASKDEF_READ] = ctx->opts.rate_taskdef_read,
+			[ECS_CAT_AUTOSCALING_READ] = ctx->opts.rate_autoscaling_read,
+			[ECS_CAT_AUTOSCALING_MODIFY] = ctx->opts.rate_autoscaling_modify,
+			[ECS_CAT_LOGS_READ] = ctx->opts.rate_logs_read,
 		},
 	};
 	struct ecs_store_config sc = {

@@ -243,7 +243,10 @@ test_helpers(void)
 	}
 }
 
-/* The operation table: eleven operations, the right categories. */
+/*
+ * The operation table: seventeen operations, the right categories and
+ * services; the service table: the names the SDKs use.
+ */
 static void
 test_ops(void)
 {
@@ -255,8 +258,8 @@ test_ops(void)
 		mutating += op->mutating;
 		CHECK(ecs_op_find(op->name) == op);
 	}
-	CHECK_INT(n, 11);
-	CHECK_INT(mutating, 3);
+	CHECK_INT(n, 17);
+	CHECK_INT(mutating, 4);
 	CHECK(ecs_op_find("DeleteCluster") == NULL);
 	CHECK(ecs_op_find(NULL) == NULL);
 	CHECK_INT(ecs_op_find("ListClusters")->category, ECS_CAT_CLUSTER_READ);
@@ -269,6 +272,35 @@ test_ops(void)
 	CHECK_INT(ecs_op_find("UpdateContainerInstancesState")->mutating, 1);
 	CHECK_STR(ecs_category_name(ECS_CAT_SERVICE_READ), "service_read");
 	CHECK_STR(ecs_category_name(ECS_CAT_RESOURCE_MODIFY), "resource_modify");
+	CHECK_INT(ecs_op_find("DescribeTaskDefinition")->category,
+	    ECS_CAT_TASKDEF_READ);
+	CHECK_INT(ecs_op_find("ListTaskDefinitions")->service, ECS_SVC_ECS);
+	CHECK_INT(ecs_op_find("DescribeScalableTargets")->category,
+	    ECS_CAT_AUTOSCALING_READ);
+	CHECK_INT(ecs_op_find("DescribeScalingPolicies")->service,
+	    ECS_SVC_AUTOSCALING);
+	CHECK_INT(ecs_op_find("RegisterScalableTarget")->category,
+	    ECS_CAT_AUTOSCALING_MODIFY);
+	CHECK_INT(ecs_op_find("RegisterScalableTarget")->mutating, 1);
+	CHECK_INT(ecs_op_find("GetLogEvents")->category, ECS_CAT_LOGS_READ);
+	CHECK_INT(ecs_op_find("GetLogEvents")->service, ECS_SVC_LOGS);
+	CHECK_STR(ecs_category_name(ECS_CAT_TASKDEF_READ), "taskdef_read");
+	CHECK_STR(ecs_category_name(ECS_CAT_AUTOSCALING_READ), "autoscaling_read");
+	CHECK_STR(ecs_category_name(ECS_CAT_AUTOSCALING_MODIFY),
+	    "autoscaling_modify");
+	CHECK_STR(ecs_category_name(ECS_CAT_LOGS_READ), "logs_read");
+	CHECK_STR(ecs_services[ECS_SVC_ECS].target_prefix,
+	    "AmazonEC2ContainerServiceV20141113.");
+	CHECK_STR(ecs_services[ECS_SVC_AUTOSCALING].target_prefix,
+	    "AnyScaleFrontendService.");
+	CHECK_STR(ecs_services[ECS_SVC_AUTOSCALING].signing_name,
+	    "application-autoscaling");
+	CHECK_STR(ecs_services[ECS_SVC_LOGS].target_prefix, "Logs_20140328.");
+	CHECK_STR(ecs_services[ECS_SVC_LOGS].signing_name, "logs");
+	/* Every operation's service is one the client can call. */
+	for (op = ecs_ops; op->name != NULL; op++)
+		CHECK(ecs_services[op->service].target_prefix != NULL &&
+		    ecs_services[op->service].option != NULL);
 }
 
 /* ecs_arn_name() on the ARN forms ECS returns. */
