@@ -31,21 +31,24 @@ RELEASED_S = 8    # a reader that goes away is released within this
 # -- what the emulator says --------------------------------------------------
 
 def first_task(emulator, cluster, service):
-    arns = emulator.aws("ecs", "list-tasks", "--cluster", cluster,
-                        "--service-name", service)["taskArns"]
+    arns = emulator.boto3().list_tasks(cluster=cluster, serviceName=service)["taskArns"]
     return sorted(a.rsplit("/", 1)[1] for a in arns)[0]
 
 
-def task_definition(emulator, cluster, tid):
-    t = emulator.aws("ecs", "describe-tasks", "--cluster", cluster, "--tasks", tid)["tasks"][0]
-    return emulator.aws("ecs", "describe-task-definition", "--task-definition",
-                        t["taskDefinitionArn"])["taskDefinition"]
+def task_definitions(emulator, cluster, tids):
+    """{task id: its TaskDefinition}, as boto3 describes them."""
+    ecs = emulator.boto3()
+    tasks = ecs.describe_tasks(cluster=cluster, tasks=list(tids))["tasks"]
+    tds = {}
+    for arn in {t["taskDefinitionArn"] for t in tasks}:
+        tds[arn] = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    return {t["taskArn"].rsplit("/", 1)[1]: tds[t["taskDefinitionArn"]] for t in tasks}
 
 
-def streams_of(emulator, cluster, tid):
+def streams_of(emulator, cluster, tid, td=None):
     """{container: (group, stream)} of the task's awslogs containers with a
     prefix, and the names of all its containers."""
-    td = task_definition(emulator, cluster, tid)
+    td = td or task_definitions(emulator, cluster, [tid])[tid]
     out = {}
     for c in td["containerDefinitions"]:
         lc = c.get("logConfiguration") or {}
@@ -118,10 +121,12 @@ class Follower:
 def test_logs_lists_the_awslogs_containers_only(mount, emulator):
     seen_without = False
     for cluster in (PROD, DEV):
-        for tid in sorted(os.listdir(mount.p(cluster, "tasks"))):
+        tids = sorted(os.listdir(mount.p(cluster, "tasks")))
+        tds = task_definitions(emulator, cluster, tids)
+        for tid in tids:
             assert "logs" in os.listdir(mount.p(cluster, "tasks", tid))
             assert os.path.isdir(mount.p(cluster, "tasks", tid, "logs"))
-            want, every = streams_of(emulator, cluster, tid)
+            want, every = streams_of(emulator, cluster, tid, tds[tid])
             assert sorted(os.listdir(mount.p(cluster, "tasks", tid, "logs"))) == sorted(want)
             for name in set(every) - set(want):
                 # A container without awslogs has no entry, even by name.
@@ -222,9 +227,8 @@ def test_a_stream_not_created_yet_is_an_empty_file(mount_factory, emulator):
     # Time nearly stopped: a new task stays PROVISIONING, its containers unstarted.
     emulator.time_scale(0.001)
     m.sh("echo 2 > %s/services/api/desired_count" % DEV)
-    new = wait_for(lambda: set(a.rsplit("/", 1)[1] for a in emulator.aws(
-        "ecs", "list-tasks", "--cluster", DEV)["taskArns"]) - before, timeout=30,
-        what="a new task")
+    new = wait_for(lambda: set(a.rsplit("/", 1)[1] for a in emulator.boto3().list_tasks(
+        cluster=DEV)["taskArns"]) - before, timeout=30, what="a new task")
     tid, = new
     streams, _ = streams_of(emulator, DEV, tid)
     (group, stream), = streams.values()
