@@ -36,11 +36,11 @@ load_obj(struct fs_node *node)
 	return 0;
 }
 
-/* 0 when name of kind exists, -ENOENT when not, another -errno on failure. */
+/* 0 for found (1), -ENOENT for not (0), the node's errno for a failure (-1). */
 static int
-exists(struct fs_node *node, enum ecs_kind kind, const char *name)
+found_rc(struct fs_node *node, int found)
 {
-	switch (ecs_store_exists(node->ctx->store, kind, node->cluster, name, &node->err)) {
+	switch (found) {
 	case 1:
 		return 0;
 	case 0:
@@ -48,6 +48,14 @@ exists(struct fs_node *node, enum ecs_kind kind, const char *name)
 	default:
 		return node_errno(node);
 	}
+}
+
+/* 0 when name of kind exists, -ENOENT when not, another -errno on failure. */
+static int
+exists(struct fs_node *node, enum ecs_kind kind, const char *name)
+{
+	return found_rc(node, ecs_store_exists(node->ctx->store, kind, node->cluster, name,
+	    &node->err));
 }
 
 /* Whether the file's content comes from the directory's object. */
@@ -84,14 +92,7 @@ log_exists(struct fs_node *node)
 
 	if ((rc = load_obj(node)) != 0)
 		return rc;
-	switch (fs_logs_locate(node, NULL, &node->err)) {
-	case 1:
-		return 0;
-	case 0:
-		return -ENOENT;
-	default:
-		return node_errno(node);
-	}
+	return found_rc(node, fs_logs_locate(node, NULL, &node->err));
 }
 
 int

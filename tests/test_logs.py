@@ -60,6 +60,13 @@ def streams_of(emulator, cluster, tid, td=None):
     return out, [c["name"] for c in td["containerDefinitions"]]
 
 
+def one_stream(emulator, cluster=PROD, service="api"):
+    """(task id, group, stream) of the first task of a one-container service."""
+    tid = first_task(emulator, cluster, service)
+    (group, stream), = streams_of(emulator, cluster, tid)[0].values()
+    return tid, group, stream
+
+
 def cli_events(emulator, group, stream, limit=10000):
     """The latest events as `aws logs get-log-events` returns them."""
     return emulator.aws("logs", "get-log-events", "--log-group-name", group,
@@ -163,8 +170,7 @@ def test_listing_logs_twice_costs_one_describe_task_definition(mount_factory, em
 
 @pytest.mark.emulator(log_interval=0)
 def test_content_is_the_streams_events_as_the_aws_cli_sees_them(mount, emulator):
-    tid = first_task(emulator, PROD, "api")
-    (group, stream), = streams_of(emulator, PROD, tid)[0].values()
+    tid, group, stream = one_stream(emulator)
     t0 = now_ms() - 60000
     emulator.put_log_events(group, stream, ["GET /health 200", "ends with its newline\n",
                                             "two\nlines", "", "last"], timestamp=t0)
@@ -186,8 +192,7 @@ def test_content_is_the_streams_events_as_the_aws_cli_sees_them(mount, emulator)
 @pytest.mark.emulator(log_interval=0)
 def test_log_lines_keeps_the_latest_events(mount_factory, emulator):
     m = mount_factory(options={"log_lines": 5})
-    tid = first_task(emulator, PROD, "api")
-    (group, stream), = streams_of(emulator, PROD, tid)[0].values()
+    tid, group, stream = one_stream(emulator)
     emulator.put_log_events(group, stream, ["event %02d" % i for i in range(20)])
     emulator.reset_calls()
     got = m.read(PROD, "tasks", tid, "logs", "api")
@@ -202,8 +207,7 @@ def test_log_lines_keeps_the_latest_events(mount_factory, emulator):
 def test_cat_twice_within_the_ttl_costs_one_call_then_only_what_is_new(mount_factory,
                                                                        emulator):
     m = mount_factory(options={"cache_ttl": 3})
-    tid = first_task(emulator, PROD, "api")
-    (group, stream), = streams_of(emulator, PROD, tid)[0].values()
+    tid, group, stream = one_stream(emulator)
     emulator.reset_calls()
     first = m.read(PROD, "tasks", tid, "logs", "api")
     assert m.read(PROD, "tasks", tid, "logs", "api") == first
@@ -252,8 +256,7 @@ def test_a_stream_not_created_yet_is_an_empty_file(mount_factory, emulator):
 @pytest.mark.emulator(log_interval=0)
 def test_tail_f_follows_new_events(mount_factory, emulator):
     m = mount_factory(options={"cache_ttl": 1})
-    tid = first_task(emulator, PROD, "api")
-    (group, stream), = streams_of(emulator, PROD, tid)[0].values()
+    tid, group, stream = one_stream(emulator)
     emulator.put_log_events(group, stream, ["before tail %d" % i for i in range(3)])
     f = Follower(api_log(m, tid))
     try:
@@ -275,8 +278,7 @@ def test_tail_f_follows_new_events(mount_factory, emulator):
 @pytest.mark.emulator(log_interval=1.0)
 def test_tail_f_follows_the_containers_own_lines(mount_factory, emulator):
     m = mount_factory(options={"cache_ttl": 1})
-    tid = first_task(emulator, DEV, "web")
-    (group, stream), = streams_of(emulator, DEV, tid)[0].values()
+    tid, group, stream = one_stream(emulator, DEV, "web")
     path = m.p(DEV, "tasks", tid, "logs", "web")
     f = Follower(path, "-n", "+1")
     try:
@@ -300,8 +302,7 @@ def test_a_full_view_starts_afresh_and_its_holder_keeps_following(mount_factory,
     with the latest three events, and a reader holding the old one keeps
     reading everything that comes."""
     m = mount_factory(options={"log_lines": 3, "cache_ttl": 1})
-    tid = first_task(emulator, PROD, "api")
-    (group, stream), = streams_of(emulator, PROD, tid)[0].values()
+    tid, group, stream = one_stream(emulator)
     path = api_log(m, tid)
     with open(path) as held:
         first = held.read()
@@ -405,8 +406,7 @@ sys.stderr.write("signals %d\n" % len(got))
 
 @pytest.mark.emulator(log_interval=0)
 def test_a_reader_that_survives_its_signals_gets_its_data(mount, emulator):
-    tid = first_task(emulator, PROD, "api")
-    (group, stream), = streams_of(emulator, PROD, tid)[0].values()
+    tid, group, stream = one_stream(emulator)
     assert os.listdir(mount.p(PROD, "tasks", tid, "logs")) == ["api"]
     emulator.faults(latency_ms=3000, actions=["GetLogEvents"])
     emulator.reset_calls()
@@ -430,8 +430,7 @@ def test_a_reader_that_survives_its_signals_gets_its_data(mount, emulator):
 
 @pytest.mark.emulator(log_interval=0)
 def test_the_commands_list_and_cat_logs_as_the_mount_shows_them(mount, emulator):
-    tid = first_task(emulator, PROD, "api")
-    (group, stream), = streams_of(emulator, PROD, tid)[0].values()
+    tid, group, stream = one_stream(emulator)
     emulator.put_log_events(group, stream, ["from the commands"])
     env = emulator.env()
 

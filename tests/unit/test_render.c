@@ -20,19 +20,27 @@ struct date_case {
 	const char	*want;
 };
 
-/* Renders v (stolen) with fs_format_date and compares with want. */
+/* Renders v (stolen) with format and compares with want. */
 static void
-check_date(json_t *v, const char *want, const char *what)
+check_format(void (*format)(json_t *, struct buf *), json_t *v, const char *want,
+    const char *what)
 {
 	struct buf out;
 
 	buf_init(&out);
-	fs_format_date(v, &out);
+	format(v, &out);
 	if (strcmp(out.data != NULL ? out.data : "", want) != 0)
 		fprintf(stderr, "date %s:\n", what);
 	CHECK_STR(out.data != NULL ? out.data : "", want);
 	buf_free(&out);
 	json_decref(v);
+}
+
+/* Renders v (stolen) with fs_format_date and compares with want. */
+static void
+check_date(json_t *v, const char *want, const char *what)
+{
+	check_format(fs_format_date, v, want, what);
 }
 
 static void
@@ -80,15 +88,7 @@ test_dates(void)
 static void
 check_date_ms(json_t *v, const char *want, const char *what)
 {
-	struct buf out;
-
-	buf_init(&out);
-	fs_format_date_ms(v, &out);
-	if (strcmp(out.data != NULL ? out.data : "", want) != 0)
-		fprintf(stderr, "date_ms %s:\n", what);
-	CHECK_STR(out.data != NULL ? out.data : "", want);
-	buf_free(&out);
-	json_decref(v);
+	check_format(fs_format_date_ms, v, want, what);
 }
 
 /* CloudWatch Logs timestamps: epoch milliseconds, shown to the millisecond. */
