@@ -2,14 +2,15 @@
  * One AWS API call over JSON 1.1, to ECS, Application Auto Scaling or
  * CloudWatch Logs (the operation's service in ecs/ops.c says which: its
  * endpoint, X-Amz-Target prefix and SigV4 name): the request is encoded,
- * signed and sent, and the response parsed. Every attempt first takes a token of its
- * throttling category from the pacer (ecs/pace.c), which spaces requests
- * to ECS's rates and slows down after a ThrottlingException; a throttled
- * attempt is retried through the pacer for as long as max_throttle_wait
- * allows, 5xx and transport errors with capped exponential backoff and
- * full jitter up to max_attempts, all within the call's time budget (time
- * spent waiting for tokens does not count against it). A call reads as
- * steps: call_begin(), then per attempt a token, attempt(), account() and
+ * signed and sent, and the response parsed. Every attempt first takes a
+ * token of its throttling category from the pacer (ecs/pace.c), which
+ * spaces requests to the services' rates and slows down after a
+ * ThrottlingException; a throttled attempt is retried through the pacer
+ * for as long as max_throttle_wait allows, 5xx and transport errors with
+ * capped exponential backoff and full jitter up to max_attempts, all
+ * within the call's time budget (time spent waiting for tokens does not
+ * count against it). A call reads as steps: call_begin(), then per
+ * attempt a token, client_attempt() (in client_attempt.c), account() and
  * retry_decision(). A mutation that may have been sent is never sent
  * again. The figures behind ecs_client_stats() live in client_stats.c.
  */

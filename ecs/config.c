@@ -291,7 +291,7 @@ ecs_endpoint_lookup(enum ecs_service_id svc, const char *region,
     const char *override, const char *from, const struct ecs_config *cfg,
     char **source)
 {
-	char *src = NULL;
+	char *src = NULL, *url;
 	const char *v;
 
 	if (region == NULL || *region == '\0')
@@ -299,21 +299,19 @@ ecs_endpoint_lookup(enum ecs_service_id svc, const char *region,
 	if (override != NULL && *override != '\0') {
 		v = override;
 		src = xstrdup(from != NULL ? from : "the command line");
-	} else if ((v = config_endpoint_configured(svc, cfg, &src)) == NULL) {
+	} else if ((v = config_endpoint_configured(svc, cfg, &src)) == NULL)
 		src = xstrdup("the regional default");
-		if (source != NULL)
-			*source = src;
-		else
-			free(src);
-		return xasprintf("https://%s.%s.amazonaws.com%s",
+	if (v != NULL)
+		url = xstrdup(v);
+	else
+		url = xasprintf("https://%s.%s.amazonaws.com%s",
 		    ecs_services[svc].host_prefix, region,
 		    strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
-	}
 	if (source != NULL)
 		*source = src;
 	else
 		free(src);
-	return xstrdup(v);
+	return url;
 }
 
 char *

@@ -327,8 +327,10 @@ main(int argc, char *argv[])
 	if (fs_thread_create(&stopper, stopper_main, NULL) != 0)
 		goto out;
 	stopper_started = 1;
-	fs_log_info("mounted %s: region %s, endpoint %s, credentials from %s%s",
-	    cli.mountpoint, ctx.cfg.region, ctx.cfg.endpoint, creds_source(ctx.creds),
+	fs_log_info("mounted %s: region %s, endpoint %s, Application Auto Scaling %s, "
+	    "CloudWatch Logs %s, credentials from %s%s", cli.mountpoint, ctx.cfg.region,
+	    ctx.cfg.endpoint, ctx.cfg.endpoints[ECS_SVC_AUTOSCALING],
+	    ctx.cfg.endpoints[ECS_SVC_LOGS], creds_source(ctx.creds),
 	    ctx.opts.dry_run ? ", dry run" : "");
 	if (cli.singlethread) {
 		rc = fuse_session_loop(se);

@@ -28,6 +28,12 @@ static const struct {
 	{ "InvalidParameterException", 400, ECS_E_INVALID },
 	{ "ClientException", 400, ECS_E_INVALID },
 	{ "ValidationException", 400, ECS_E_INVALID },
+	/* Application Auto Scaling and CloudWatch Logs. */
+	{ "ObjectNotFoundException", 400, ECS_E_NOTFOUND },
+	{ "ResourceNotFoundException", 400, ECS_E_NOTFOUND },
+	{ "ConcurrentUpdateException", 400, ECS_E_AWS },
+	{ "InvalidNextTokenException", 400, ECS_E_AWS },
+	{ "ServiceUnavailableException", 503, ECS_E_SERVER },
 	{ "ThrottlingException", 400, ECS_E_THROTTLED },
 	{ "Throttling", 400, ECS_E_THROTTLED },
 	{ "TooManyRequestsException", 429, ECS_E_THROTTLED },
@@ -123,6 +129,34 @@ static const struct {
 	    ECS_E_INVALID, "ClientException", "a b c", NULL },
 	{ "no request id", 400, "{\"__type\":\"ClientException\",\"message\":\"m\"}",
 	    NULL, NULL, ECS_E_INVALID, "ClientException", "m", NULL },
+	{ "DescribeTaskDefinition of a revision that does not exist", 400,
+	    "{\"__type\":\"ClientException\",\"message\":\"Unable to describe task "
+	    "definition.\"}", NULL, ID, ECS_E_INVALID, "ClientException",
+	    "Unable to describe task definition.", NULL },
+	{ "Application Auto Scaling: Message, namespaced", 400,
+	    "{\"__type\":\"com.amazonaws.applicationautoscaling#ValidationException\","
+	    "\"Message\":\"Maximum capacity cannot be less than minimum capacity\"}",
+	    NULL, ID, ECS_E_INVALID, "ValidationException",
+	    "Maximum capacity cannot be less than minimum capacity", NULL },
+	{ "Application Auto Scaling: no such target", 400,
+	    "{\"__type\":\"ObjectNotFoundException\",\"Message\":\"No scalable "
+	    "target found\"}", NULL, ID, ECS_E_NOTFOUND, "ObjectNotFoundException",
+	    "No scalable target found", NULL },
+	{ "Application Auto Scaling: throttled", 400,
+	    "{\"__type\":\"ThrottlingException\",\"Message\":\"Rate exceeded\"}",
+	    NULL, ID, ECS_E_THROTTLED, "ThrottlingException", "Rate exceeded", NULL },
+	{ "CloudWatch Logs: no such stream", 400,
+	    "{\"__type\":\"ResourceNotFoundException\",\"message\":\"The specified "
+	    "log stream does not exist.\"}", NULL, ID, ECS_E_NOTFOUND,
+	    "ResourceNotFoundException", "The specified log stream does not exist.",
+	    NULL },
+	{ "CloudWatch Logs: throttled", 400,
+	    "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}",
+	    NULL, ID, ECS_E_THROTTLED, "ThrottlingException", "Rate exceeded", NULL },
+	{ "CloudWatch Logs: denied", 400,
+	    "{\"__type\":\"AccessDeniedException\",\"message\":\"User is not "
+	    "authorized to perform: logs:GetLogEvents\"}", NULL, ID, ECS_E_ACCESS,
+	    "AccessDeniedException", NULL, "logs:GetLogEvents" },
 };
 
 /* Checks ecs_code_from_aws() against the table. */
