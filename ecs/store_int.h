@@ -121,13 +121,12 @@ struct desc_job *sjob_desc_new(struct ecs_store *s, enum ecs_kind kind, const ch
 void sjob_desc_add(struct desc_job *j, const char *name, char *key, uint64_t claim);
 /* Queues the batch (ahead: read-ahead); the job settles every claim in it. */
 void sjob_desc_submit(struct desc_job *j, int ahead);
+/* Remembers err as the last failure of key, for sjob_last_error(). */
+void sjob_note_error(struct ecs_store *s, const char *key, const struct ecs_error *err);
 /*
  * The whole error (AWS code, message, request id) of the last failed
  * fetch of key with this code, for a reader the cache only told the code:
  * 1 with *err, else 0.
  */
 int sjob_last_error(struct ecs_store *s, const char *key, int code, struct ecs_error *err);
-/* Remembers err as the last failed fetch of key, for sjob_last_error(). */
-void sjob_note_error(struct ecs_store *s, const char *key, const struct ecs_error *err);
-
 #endif

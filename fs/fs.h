@@ -64,6 +64,7 @@ struct fs_node;
 #define FS_F_WRITEONLY	0x4	/* a control file that reads as empty */
 #define FS_F_STREAM	0x8	/* blocks and streams (wait): size 0, not seekable */
 #define FS_F_VOLATILE	0x10	/* changes with every call (stats, journal): never cached */
+#define FS_F_GROWING	0x20	/* grows as it is read (logs): an inode that follows it (fs/logview.c) */
 
 /*
  * One virtual file kind: adding a file is one entry here and, when the
@@ -89,7 +90,7 @@ struct fs_node {
 	const struct fs_file	*file;		/* NULL: the path is the directory */
 	const char		*cluster;
 	const char		*name;		/* service name, task id or instance id */
-	const char		*link;		/* the task id in a tasks/ folder */
+	const char		*link;		/* the task id in a tasks/ folder, the container in logs/ */
 	json_t			*obj;		/* the directory's object, once loaded */
 	struct ecs_error	 err;		/* what the last failed step said */
 	char			 store[1024];	/* backing for the strings above */

@@ -226,8 +226,9 @@ fs_ino_ref_file(const char *path, const char *data, size_t len, struct fs_snap *
 	return ino;
 }
 
-uint64_t
-fs_ino_new_private(const char *path, void *priv, void (*priv_free)(void *))
+/* A new inode holding priv, with one lookup; path's current one when current is set. */
+static uint64_t
+new_priv(const char *path, void *priv, void (*priv_free)(void *), int current)
 {
 	struct ino_entry *e;
 	uint64_t ino;
@@ -237,9 +238,39 @@ fs_ino_new_private(const char *path, void *priv, void (*priv_free)(void *))
 	e->priv = priv;
 	e->priv_free = priv_free;
 	e->nlookup = 1;
+	if (current)
+		link_path(e);
 	ino = e->ino;
 	pthread_mutex_unlock(&ino_lock);
 	return ino;
+}
+
+uint64_t
+fs_ino_new_private(const char *path, void *priv, void (*priv_free)(void *))
+{
+	return new_priv(path, priv, priv_free, 0);
+}
+
+void *
+fs_ino_ref_priv(const char *path, void (*priv_free)(void *), uint64_t *ino)
+{
+	struct ino_entry *e;
+	void *priv = NULL;
+
+	pthread_mutex_lock(&ino_lock);
+	if ((e = find_path(path)) != NULL && e->priv != NULL && e->priv_free == priv_free) {
+		e->nlookup++;
+		*ino = e->ino;
+		priv = e->priv;
+	}
+	pthread_mutex_unlock(&ino_lock);
+	return priv;
+}
+
+uint64_t
+fs_ino_new_current(const char *path, void *priv, void (*priv_free)(void *))
+{
+	return new_priv(path, priv, priv_free, 1);
 }
 
 void
@@ -248,7 +279,7 @@ fs_ino_retire(uint64_t ino)
 	struct ino_entry *e;
 
 	pthread_mutex_lock(&ino_lock);
-	if ((e = find_ino(ino)) != NULL && e->snap != NULL)
+	if ((e = find_ino(ino)) != NULL && (e->snap != NULL || e->priv != NULL))
 		unlink_path(e);
 	pthread_mutex_unlock(&ino_lock);
 }
@@ -313,6 +344,19 @@ fs_ino_priv(uint64_t ino)
 
 	pthread_mutex_lock(&ino_lock);
 	if ((e = find_ino(ino)) != NULL)
+		priv = e->priv;
+	pthread_mutex_unlock(&ino_lock);
+	return priv;
+}
+
+void *
+fs_ino_priv_as(uint64_t ino, void (*priv_free)(void *))
+{
+	struct ino_entry *e;
+	void *priv = NULL;
+
+	pthread_mutex_lock(&ino_lock);
+	if ((e = find_ino(ino)) != NULL && e->priv_free == priv_free)
 		priv = e->priv;
 	pthread_mutex_unlock(&ino_lock);
 	return priv;

@@ -6,7 +6,7 @@
  * that has the file open keeps reading the version it opened from the
  * kernel's page cache, and a change shows as a new inode at the next
  * lookup. A wait file gets a private inode at every lookup, holding its
- * waiter. The root is FUSE_ROOT_ID ("/"). Thread-safe.
+ * waiter; a log file, one per view of its growing content. The root is FUSE_ROOT_ID ("/"). Thread-safe.
  */
 #ifndef FS_INO_H
 #define FS_INO_H
@@ -41,9 +41,20 @@ uint64_t fs_ino_ref_file(const char *path, const char *data, size_t len,
  */
 uint64_t fs_ino_new_private(const char *path, void *priv, void (*priv_free)(void *));
 /*
+ * A growing file (fs/logview.c) has one inode per view of its content,
+ * holding the view as its priv: current for its path like a file version,
+ * so that later lookups find it, until it is retired.
+ *
+ * The priv of path's current inode when priv_free is what frees it:
+ * counts one lookup and sets *ino; else NULL.
+ */
+void *fs_ino_ref_priv(const char *path, void (*priv_free)(void *), uint64_t *ino);
+/* A new inode holding priv that becomes path's current one. Counts one lookup. */
+uint64_t fs_ino_new_current(const char *path, void *priv, void (*priv_free)(void *));
+/*
  * Takes ino out of its path's place: the next lookup of the path makes a
  * new inode. For a file just written, whose pages in the kernel may hold
- * what the writer wrote.
+ * what the writer wrote, and for a growing file's view that is full.
  */
 void fs_ino_retire(uint64_t ino);
 /* Drops n lookups of ino; the inode goes when none is left (never the root). */
@@ -54,6 +65,8 @@ char *fs_ino_path(uint64_t ino);
 struct fs_snap *fs_ino_snap(uint64_t ino);
 /* A private inode's priv, or NULL. Valid until the kernel forgets the inode. */
 void *fs_ino_priv(uint64_t ino);
+/* ino's priv when priv_free is what frees it (its kind), else NULL. */
+void *fs_ino_priv_as(uint64_t ino, void (*priv_free)(void *));
 /* The current inode of path when the kernel knows it, else 0. */
 uint64_t fs_ino_find(const char *path);
 /*

@@ -12,6 +12,7 @@
 
 #include "fs/errmap.h"
 #include "fs/log.h"
+#include "fs/logs.h"
 #include "fs/tree.h"
 
 /* The negative errno for the node's last error. */
@@ -36,11 +37,11 @@ load_obj(struct fs_node *node)
 	return 0;
 }
 
-/* 0 when name of kind exists, -ENOENT when not, another -errno on failure. */
+/* 0 for found (1), -ENOENT for not (0), the node's errno for a failure (-1). */
 static int
-exists(struct fs_node *node, enum ecs_kind kind, const char *name)
+found_rc(struct fs_node *node, int found)
 {
-	switch (ecs_store_exists(node->ctx->store, kind, node->cluster, name, &node->err)) {
+	switch (found) {
 	case 1:
 		return 0;
 	case 0:
@@ -48,6 +49,14 @@ exists(struct fs_node *node, enum ecs_kind kind, const char *name)
 	default:
 		return node_errno(node);
 	}
+}
+
+/* 0 when name of kind exists, -ENOENT when not, another -errno on failure. */
+static int
+exists(struct fs_node *node, enum ecs_kind kind, const char *name)
+{
+	return found_rc(node, ecs_store_exists(node->ctx->store, kind, node->cluster, name,
+	    &node->err));
 }
 
 /* Whether the file's content comes from the directory's object. */
@@ -100,6 +109,17 @@ load_target(struct fs_node *node)
 	}
 }
 
+/* Checks that node->link is an awslogs container of the node's task: costs no Logs call. */
+static int
+log_exists(struct fs_node *node)
+{
+	int rc;
+
+	if ((rc = load_obj(node)) != 0)
+		return rc;
+	return found_rc(node, fs_logs_locate(node, NULL, &node->err));
+}
+
 int
 fs_node_resolve(struct fs_node *node)
 {
@@ -131,6 +151,9 @@ fs_node_resolve(struct fs_node *node)
 	case FS_SERVICE_AUTOSCALING:
 		return load_target(node);
 	case FS_TASK_LOGS:
+		if (node->file == NULL)
+			return exists(node, ECS_KIND_TASK, node->name);
+		return log_exists(node);
 	case FS_DIR_COUNT:
 		break;
 	}
@@ -233,6 +256,11 @@ fs_node_list(struct fs_node *node, fs_list_fn add, void *arg)
 		    ECS_KIND_SERVICE : ECS_KIND_INSTANCE, node->cluster, node->name, &names,
 		    &node->err);
 		break;
+	case FS_TASK_LOGS:
+		if ((rc = load_obj(node)) == 0 &&
+		    fs_logs_list(node, add, arg, &node->err) != 0)
+			rc = node_errno(node);
+		return rc;
 	default:
 		list_fixed(node, add, arg);
 		list_subdirs(node, add, arg);

@@ -11,10 +11,12 @@
  * new inode, which the next lookup finds. Entries and attributes stay
  * valid ENTRY_TIMEOUT; a write, or a refresh, has the kernel drop the
  * entries it changed before it returns. A wait file blocks in getattr,
- * answered by the poller (fs/wait.c), not by a thread held here. Every
- * handler marks its request as the thread's own (fs/req.h) while it
- * works, so that a call it makes gives up only when its caller is going
- * away.
+ * answered by the poller (fs/wait.c), not by a thread held here. A log
+ * file grows: its inode holds a view (fs/logview.c) whose attributes are
+ * asked for at every stat and every read past its end. Folders are
+ * listed by fs/ops_dir.c. Every handler marks its request as the
+ * thread's own (fs/req.h) while it works, so that a call it makes gives
+ * up only when its caller is going away.
  */
 #include "fs/ops.h"
 
@@ -34,6 +36,8 @@
 #include "fs/initfix.h"
 #include "fs/inval.h"
 #include "fs/log.h"
+#include "fs/logview.h"
+#include "fs/ops_int.h"
 #include "fs/refuse.h"
 #include "fs/reqstats.h"
 #include "fs/req.h"
@@ -43,105 +47,18 @@
 
 /* Largest write a control file takes. */
 #define FS_MAX_WRITE 4096
-/* How long the kernel keeps entries, attributes and negative entries. */
-#define ENTRY_TIMEOUT 1.0
-#define ATTR_TIMEOUT 1.0
-#define NEGATIVE_TIMEOUT 1.0
 /* How long a write waits for the kernel to drop what it changed. */
 #define INVAL_WAIT_MS 1000
-/*
- * The inode number shown for a listed entry without attributes: readdir(3)
- * skips entries whose number is 0.
- */
-#define UNKNOWN_INO 0xffffffffu
-
-/*
- * An open directory: its entries as listed at opendir. The kernel orders
- * readdir before releasedir, through /dev/fuse; the lock says so to the
- * thread checker too.
- */
-struct fs_handle {
-	struct fs_handle	*prev, *next;	/* protected by handles_lock */
-	pthread_mutex_t		 lock;		/* held while a readdir reads it */
-	struct fs_dirent	*ents;		/* protected by lock */
-	size_t			 nents;		/* protected by lock */
-};
-
-/* One entry of a directory listing. */
-struct fs_dirent {
-	char	*name;
-	int	 type;		/* DT_DIR, DT_REG or DT_LNK */
-};
-
-static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct fs_handle *handles;	/* protected by handles_lock */
-
-
-static struct fs_handle *
-handle_new(void)
-{
-	struct fs_handle *h = xcalloc(1, sizeof(*h));
-
-	pthread_mutex_init(&h->lock, NULL);
-	pthread_mutex_lock(&handles_lock);
-	h->next = handles;
-	if (handles != NULL)
-		handles->prev = h;
-	handles = h;
-	pthread_mutex_unlock(&handles_lock);
-	return h;
-}
-
-static void
-handle_free(struct fs_handle *h)
-{
-	size_t i;
-
-	if (h == NULL)
-		return;
-	pthread_mutex_lock(&handles_lock);
-	if (h->prev != NULL)
-		h->prev->next = h->next;
-	else
-		handles = h->next;
-	if (h->next != NULL)
-		h->next->prev = h->prev;
-	pthread_mutex_unlock(&handles_lock);
-	pthread_mutex_lock(&h->lock);
-	for (i = 0; i < h->nents; i++)
-		free(h->ents[i].name);
-	free(h->ents);
-	pthread_mutex_unlock(&h->lock);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
-}
 
 void
 fs_ops_cleanup(void)
 {
-	while (handles != NULL)
-		handle_free(handles);
+	fs_logview_stop();
+	fs_ops_dir_cleanup();
 }
 
-/*
- * The handle of an open directory. The kernel hands its number back only
- * after opendir's reply; taking handles_lock (which handle_new released)
- * makes that order visible to the thread checker as well.
- */
-static struct fs_handle *
-handle_of(const struct fuse_file_info *fi)
-{
-	struct fs_handle *h;
-
-	pthread_mutex_lock(&handles_lock);
-	h = (struct fs_handle *)(uintptr_t)fi->fh;
-	pthread_mutex_unlock(&handles_lock);
-	return h;
-}
-
-/* Logs a failure that is not a plain "does not exist". */
-static void
-log_failure(const char *op, const char *path, const struct fs_node *node, int rc)
+void
+fs_ops_log_failure(const char *op, const char *path, const struct fs_node *node, int rc)
 {
 	if (rc == -ENOENT || node->err.code == ECS_OK)
 		return;
@@ -149,9 +66,8 @@ log_failure(const char *op, const char *path, const struct fs_node *node, int rc
 	    node->err.aws_code, node->err.aws_code[0] ? ": " : "", node->err.message);
 }
 
-/* The path of ino's child name ("/a" + "b" = "/a/b"); the caller frees it. */
-static char *
-child_path(fuse_ino_t parent, const char *name)
+char *
+fs_ops_child_path(fuse_ino_t parent, const char *name)
 {
 	char *dir = fs_ino_path(parent), *path;
 
@@ -162,16 +78,15 @@ child_path(fuse_ino_t parent, const char *name)
 	return path;
 }
 
-/* Parses and resolves path; returns 0 or a negative errno. */
-static int
-node_open(const char *op, const char *path, struct fs_node *node)
+int
+fs_ops_node_open(const char *op, const char *path, struct fs_node *node)
 {
 	int rc = fs_path_parse(fs_ctx_get(), path, node);
 
 	if (rc == 0)
 		rc = fs_node_resolve(node);
 	if (rc != 0)
-		log_failure(op, path, node, rc);
+		fs_ops_log_failure(op, path, node, rc);
 	return rc;
 }
 
@@ -185,8 +100,8 @@ fill_common(struct fs_ctx *ctx, struct stat *st)
 	st->st_blksize = 4096;
 }
 
-static void
-fill_dir(struct fs_ctx *ctx, struct stat *st)
+void
+fs_ops_fill_dir(struct fs_ctx *ctx, struct stat *st)
 {
 	fill_common(ctx, st);
 	st->st_mode = S_IFDIR | 0555;
@@ -213,6 +128,21 @@ waiter_free(void *w)
 	fs_wait_close(w);
 }
 
+/* The waiter of a wait file's inode, or NULL. */
+static struct fs_waiter *
+waiter_of(fuse_ino_t ino)
+{
+	return fs_ino_priv_as(ino, waiter_free);
+}
+
+/* The attributes of a log file's view. */
+static void
+view_attr(struct fs_ctx *ctx, struct fs_logview *v, struct stat *st)
+{
+	fill_common(ctx, st);
+	fs_logview_attr(v, st);
+}
+
 /*
  * Looks a resolved node at path up for the kernel: a folder's inode, a
  * file's inode for its current content, a wait file's private inode.
@@ -222,6 +152,7 @@ static int
 node_entry(const char *path, struct fs_node *node, struct fuse_entry_param *e)
 {
 	struct fs_waiter *w;
+	struct fs_logview *v;
 	struct fs_snap *snap;
 	struct buf content;
 	int rc;
@@ -229,7 +160,7 @@ node_entry(const char *path, struct fs_node *node, struct fuse_entry_param *e)
 	e->attr_timeout = ATTR_TIMEOUT;
 	e->entry_timeout = ENTRY_TIMEOUT;
 	if (node->file == NULL) {
-		fill_dir(node->ctx, &e->attr);
+		fs_ops_fill_dir(node->ctx, &e->attr);
 		e->ino = fs_ino_ref(path);
 	} else if (node->file->flags & FS_F_STREAM) {
 		if ((rc = fs_wait_open(node, &w)) != 0)
@@ -241,6 +172,11 @@ node_entry(const char *path, struct fs_node *node, struct fuse_entry_param *e)
 		e->attr_timeout = 0.0;
 		e->entry_timeout = 0.0;
 		e->ino = fs_ino_new_private(path, w, waiter_free);
+	} else if (node->file->flags & FS_F_GROWING) {
+		if ((rc = fs_logview_lookup(path, node, &e->ino, &v)) != 0)
+			return rc;
+		view_attr(node->ctx, v, &e->attr);
+		e->attr_timeout = 0.0;	/* it grows: every stat asks */
 	} else {
 		buf_init(&content);
 		rc = fs_node_render(node, &content);
@@ -262,18 +198,17 @@ node_entry(const char *path, struct fs_node *node, struct fuse_entry_param *e)
 	return 0;
 }
 
-/* Looks path up for the kernel: an entry with a lookup counted, or a negative one. */
-static int
-path_entry(const char *op, const char *path, struct fuse_entry_param *e)
+int
+fs_ops_path_entry(const char *op, const char *path, struct fuse_entry_param *e)
 {
 	struct fs_node node;
 	int rc;
 
 	memset(e, 0, sizeof(*e));
-	if ((rc = node_open(op, path, &node)) == 0) {
+	if ((rc = fs_ops_node_open(op, path, &node)) == 0) {
 		rc = node_entry(path, &node, e);
 		if (rc != 0)
-			log_failure(op, path, &node, rc);
+			fs_ops_log_failure(op, path, &node, rc);
 	}
 	fs_node_clear(&node);
 	if (rc == -ENOENT) {
@@ -294,9 +229,14 @@ static int
 ino_attr(fuse_ino_t ino, const char *path, struct stat *st)
 {
 	struct fs_snap *snap = fs_ino_snap(ino);
+	struct fs_logview *v = fs_logview_of(ino);
 	struct fs_node node;
 	int rc;
 
+	if (v != NULL) {
+		view_attr(fs_ctx_get(), v, st);
+		return 0;
+	}
 	if (snap != NULL) {
 		rc = fs_path_parse(fs_ctx_get(), path, &node);
 		if (rc == 0 && node.file != NULL)
@@ -306,9 +246,9 @@ ino_attr(fuse_ino_t ino, const char *path, struct stat *st)
 		fs_snap_unref(snap);
 		return rc;
 	}
-	if ((rc = node_open("getattr", path, &node)) == 0) {
+	if ((rc = fs_ops_node_open("getattr", path, &node)) == 0) {
 		if (node.file == NULL)
-			fill_dir(node.ctx, st);
+			fs_ops_fill_dir(node.ctx, st);
 		else
 			rc = -ENOENT;	/* a file inode always has a snapshot */
 	}
@@ -334,19 +274,20 @@ ll_init(void *userdata, struct fuse_conn_info *conn)
 	fs_ino_init();
 	fs_inval_start(ctx->se);
 	fs_wait_start(ctx);
+	fs_logview_start(ctx);
 }
 
 static void
 ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e;
-	char *path = child_path(parent, name);
+	char *path = fs_ops_child_path(parent, name);
 	int rc = -ENOENT;
 	COUNT(R_LOOKUP);
 
 	fs_req_begin(req);
 	if (path != NULL)
-		rc = path_entry("lookup", path, &e);
+		rc = fs_ops_path_entry("lookup", path, &e);
 	fs_req_end();
 	if (rc != 0)
 		fuse_reply_err(req, -rc);
@@ -384,10 +325,33 @@ reply_attr(fuse_req_t req, fuse_ino_t ino, int rc, struct stat *st)
 	fuse_reply_attr(req, st, ATTR_TIMEOUT);
 }
 
+/*
+ * A log file's getattr: its view brought up to date, a reader's (with its
+ * file: a read past the end) fetching the first time too.
+ */
+static void
+view_getattr(fuse_req_t req, fuse_ino_t ino, struct fs_logview *v, int reader)
+{
+	struct stat st;
+	int rc;
+
+	fs_req_begin(req);
+	rc = fs_logview_update(v, reader ? FS_LOGVIEW_LOAD : FS_LOGVIEW_REFRESH);
+	fs_req_end();
+	if (rc != 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	view_attr(fs_ctx_get(), v, &st);
+	st.st_ino = ino;
+	fuse_reply_attr(req, &st, 0.0);
+}
+
 static void
 ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs_waiter *w = fs_ino_priv(ino);
+	struct fs_waiter *w = waiter_of(ino);
+	struct fs_logview *v;
 	char *path;
 	struct stat st;
 	int rc = -ENOENT;
@@ -399,6 +363,10 @@ ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			fs_wait_getattr(w, req, ino, fuse_req_ctx(req)->pid);
 		else
 			fs_wait_stat(w, req, ino);
+		return;
+	}
+	if ((v = fs_logview_of(ino)) != NULL) {
+		view_getattr(req, ino, v, fi != NULL);
 		return;
 	}
 	path = fs_ino_path(ino);
@@ -443,7 +411,7 @@ ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			rc = -EINVAL;
 	}
 	fs_node_clear(&node);
-	if (rc == 0 && fs_ino_priv(ino) != NULL)
+	if (rc == 0 && waiter_of(ino) != NULL)
 		rc = -EACCES;	/* a wait file */
 	if (rc == 0)
 		rc = ino_attr(ino, path, &st);
@@ -476,17 +444,22 @@ ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, ENOSYS);
 }
 
-/* A read of a file version's snapshot, or of a wait's output. */
+/* A read of a file version's snapshot, of a wait's output, or of a log file's view. */
 static void
 ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct fs_waiter *w = fs_ino_priv(ino);
+	struct fs_waiter *w = waiter_of(ino);
+	struct fs_logview *v;
 	struct fs_snap *snap;
 	COUNT(R_READ);
 
 	(void)fi;
 	if (w != NULL) {
 		fs_wait_read(w, req, size, off);
+		return;
+	}
+	if ((v = fs_logview_of(ino)) != NULL) {
+		fs_logview_read(v, req, size, off);
 		return;
 	}
 	if ((snap = fs_ino_snap(ino)) == NULL) {
@@ -515,7 +488,7 @@ ll_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t of
 		goto out;
 	if ((rc = fs_path_parse(fs_ctx_get(), path, &node)) != 0)
 		goto out;
-	if (node.file == NULL || node.file->write == NULL || fs_ino_priv(ino) != NULL) {
+	if (node.file == NULL || node.file->write == NULL || waiter_of(ino) != NULL) {
 		rc = -EACCES;
 		goto clear;
 	}
@@ -534,12 +507,12 @@ ll_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t of
 		goto clear;
 	}
 	if ((rc = fs_node_resolve(&node)) != 0) {
-		log_failure("write", path, &node, rc);
+		fs_ops_log_failure("write", path, &node, rc);
 		goto clear;
 	}
 	if (node.file->write(&node, data, size, &node.err) != 0) {
 		rc = -fs_errno(node.err.code);
-		log_failure("write", path, &node, rc);
+		fs_ops_log_failure("write", path, &node, rc);
 		goto clear;
 	}
 	rc = 0;
@@ -566,177 +539,6 @@ out:
 	else
 		fuse_reply_write(req, size);
 	fs_inval_pages(ino);
-}
-
-/* Appends an entry to a listing. */
-static void
-add_ent(struct fs_handle *h, const char *name, int type)
-{
-	h->ents = xrealloc(h->ents, (h->nents + 1) * sizeof(*h->ents));
-	h->ents[h->nents].name = xstrdup(name);
-	h->ents[h->nents].type = type;
-	h->nents++;
-}
-
-/* Takes one entry of a listing into a handle (fs_list_fn). */
-static void
-add_listed(void *arg, const char *name, int type)
-{
-	add_ent(arg, name, type);
-}
-
-/* Lists a resolved directory node into h; returns 0 or a negative errno. */
-static int
-list_dir(struct fs_node *node, struct fs_handle *h)
-{
-	add_ent(h, ".", DT_DIR);
-	add_ent(h, "..", DT_DIR);
-	return fs_node_list(node, add_listed, h);
-}
-
-static void
-ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	char *path = fs_ino_path(ino);
-	struct fs_handle *h = NULL;
-	struct fs_node node;
-	int rc = -ENOENT;
-	COUNT(R_READDIR);
-
-	fs_req_begin(req);
-	if (path != NULL && (rc = node_open("opendir", path, &node)) == 0) {
-		if (node.file != NULL) {
-			rc = -ENOTDIR;
-		} else {
-			h = handle_new();
-			pthread_mutex_lock(&h->lock);
-			rc = list_dir(&node, h);
-			pthread_mutex_unlock(&h->lock);
-			if (rc != 0) {
-				log_failure("readdir", path, &node, rc);
-				handle_free(h);
-				h = NULL;
-			}
-		}
-	}
-	if (path != NULL)
-		fs_node_clear(&node);
-	fs_req_end();
-	free(path);
-	if (rc != 0) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
-	fi->fh = (uint64_t)(uintptr_t)h;
-	if (fuse_reply_open(req, fi) != 0)
-		handle_free(h);
-}
-
-/*
- * The entry of a listed name, for readdirplus. Folders of a listing need
- * no lookup of their own: the listing says they exist.
- */
-static int
-listed_entry(const char *dir, const struct fs_dirent *d, struct fuse_entry_param *e)
-{
-	char *path = xasprintf("%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", d->name);
-	int rc = 0;
-
-	memset(e, 0, sizeof(*e));
-	if (d->type == DT_DIR) {
-		fill_dir(fs_ctx_get(), &e->attr);
-		e->ino = fs_ino_ref(path);
-		e->attr.st_ino = e->ino;
-		e->attr_timeout = ATTR_TIMEOUT;
-		e->entry_timeout = ENTRY_TIMEOUT;
-	} else {
-		rc = path_entry("readdir", path, e);
-		if (rc == 0 && e->ino == 0)
-			rc = -ENOENT;
-	}
-	free(path);
-	return rc;
-}
-
-/* The inode number to list for name in folder ino: its own when the kernel holds it. */
-static uint64_t
-listed_ino(fuse_ino_t dir, const char *name)
-{
-	char *path = child_path(dir, name);
-	uint64_t ino = path != NULL ? fs_ino_find(path) : 0;
-
-	free(path);
-	return ino != 0 ? ino : UNKNOWN_INO;
-}
-
-/* readdir and readdirplus: entries from the listing taken at opendir. */
-static void
-do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-    struct fuse_file_info *fi, int plus)
-{
-	struct fs_handle *h = handle_of(fi);
-	char *dir = plus ? fs_ino_path(ino) : NULL, *out = xmalloc(size);
-	struct fuse_entry_param e;
-	size_t used = 0, n;
-	struct stat st;
-	off_t i;
-
-	pthread_mutex_lock(&h->lock);
-	fs_req_begin(req);
-	for (i = off; i >= 0 && (size_t)i < h->nents; i++) {
-		const struct fs_dirent *d = &h->ents[i];
-		int dot = strcmp(d->name, ".") == 0 || strcmp(d->name, "..") == 0;
-
-		if (plus) {
-			if (dot || dir == NULL || listed_entry(dir, d, &e) != 0) {
-				memset(&e, 0, sizeof(e));
-				e.attr.st_mode = (mode_t)d->type << 12;
-				e.attr.st_ino = UNKNOWN_INO;
-			}
-			n = fuse_add_direntry_plus(req, out + used, size - used, d->name, &e,
-			    i + 1);
-			if (n > size - used) {
-				if (e.ino != 0)
-					fs_ino_forget(e.ino, 1);
-				break;
-			}
-		} else {
-			memset(&st, 0, sizeof(st));
-			st.st_mode = (mode_t)d->type << 12;
-			st.st_ino = listed_ino(ino, d->name);
-			n = fuse_add_direntry(req, out + used, size - used, d->name, &st, i + 1);
-			if (n > size - used)
-				break;
-		}
-		used += n;
-	}
-	pthread_mutex_unlock(&h->lock);
-	fs_req_end();
-	fuse_reply_buf(req, out, used);
-	free(out);
-	free(dir);
-}
-
-static void
-ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-    struct fuse_file_info *fi)
-{
-	do_readdir(req, ino, size, off, fi, 0);
-}
-
-static void
-ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-    struct fuse_file_info *fi)
-{
-	do_readdir(req, ino, size, off, fi, 1);
-}
-
-static void
-ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	handle_free(handle_of(fi));
-	fuse_reply_err(req, 0);
 }
 
 static void
@@ -770,10 +572,10 @@ const struct fuse_lowlevel_ops fs_ll_ops = {
 	.open = ll_open,
 	.read = ll_read,
 	.write = ll_write,
-	.opendir = ll_opendir,
-	.readdir = ll_readdir,
-	.readdirplus = ll_readdirplus,
-	.releasedir = ll_releasedir,
+	.opendir = fs_ops_opendir,
+	.readdir = fs_ops_readdir,
+	.readdirplus = fs_ops_readdirplus,
+	.releasedir = fs_ops_releasedir,
 	.statfs = ll_statfs,
 	.create = fs_refuse_create,
 };

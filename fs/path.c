@@ -101,6 +101,16 @@ fs_path_parse(struct fs_ctx *ctx, const char *path, struct fs_node *node)
 		node->file = &fs_task_link;
 		return 0;
 	}
+	if (strcmp(c[3], "logs") == 0 && collections[i].object == FS_TASK) {
+		node->dir = FS_TASK_LOGS;
+		if (n == 4)
+			return 0;
+		if (n > 5)
+			return -ENOENT;
+		node->link = c[4];	/* the container */
+		node->file = &fs_log_file;
+		return 0;
+	}
 	for (j = 0; fs_subdirs[j].name != NULL; j++)
 		if (fs_subdirs[j].parent == node->dir && strcmp(c[3], fs_subdirs[j].name) == 0) {
 			node->dir = fs_subdirs[j].dir;

@@ -54,17 +54,17 @@ fs_render_field(const struct fs_node *n, struct buf *out, struct ecs_error *err)
 #define DATE_MIN	(-62167219200.0)
 #define DATE_MAX	(253402300799.0)
 
-void
-fs_format_date(json_t *v, struct buf *out)
+/*
+ * Appends epoch seconds d as ISO 8601 UTC, with msec milliseconds when
+ * msec >= 0; nothing for a date outside the four-digit years.
+ */
+static void
+format_epoch(double d, int msec, struct buf *out)
 {
 	char text[80];
 	struct tm tm;
-	double d;
 	time_t t;
 
-	if (!json_is_number(v))
-		return;
-	d = json_number_value(v);
 	/*
 	 * Converting a double outside time_t's range is undefined: a date
 	 * outside the four-digit years (and NaN) is rendered as nothing.
@@ -75,10 +75,38 @@ fs_format_date(json_t *v, struct buf *out)
 	if (gmtime_r(&t, &tm) == NULL)
 		return;
 	/* strftime's %Y would not pad the years before 1000. */
-	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec);
 	buf_adds(out, text);
+	if (msec >= 0)
+		buf_printf(out, ".%03d", msec);
+	buf_addc(out, 'Z');
+}
+
+void
+fs_format_date(json_t *v, struct buf *out)
+{
+	if (json_is_number(v))
+		format_epoch(json_number_value(v), -1, out);
+}
+
+void
+fs_format_date_ms(json_t *v, struct buf *out)
+{
+	json_int_t ms, secs;
+	double d;
+
+	if (json_is_integer(v)) {
+		/* Seconds and milliseconds apart, rounded down, as a double would not. */
+		ms = json_integer_value(v);
+		secs = ms / 1000 - (ms % 1000 < 0);
+		format_epoch((double)secs, (int)(ms - secs * 1000), out);
+	} else if (json_is_real(v)) {
+		d = floor(json_real_value(v)) / 1000.0;
+		if (d >= DATE_MIN && d < DATE_MAX + 1.0)
+			format_epoch(d, (int)(floor(json_real_value(v)) - floor(d) * 1000.0), out);
+	}
 }
 
 int

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ecs/store.h"
+#include "fs/logs.h"
 #include "fs/write.h"
 
 #define RO 0444
@@ -98,6 +99,11 @@ const struct fs_file fs_task_link = {
 	"task", 0777, FS_F_SYMLINK, NULL, fs_render_task_link, NULL
 };
 
+/* A container's log: its stream's latest events, growing as they come. */
+const struct fs_file fs_log_file = {
+	"log", RO, FS_F_GROWING, NULL, fs_render_log, NULL
+};
+
 const struct fs_dir fs_dirs[FS_DIR_COUNT] = {
 	[FS_ROOT] = { { NULL }, NULL, ECS_KIND_CLUSTER },
 	[FS_META] = { { NULL }, meta_files, -1 },
@@ -108,7 +114,8 @@ const struct fs_dir fs_dirs[FS_DIR_COUNT] = {
 	[FS_SERVICE_TASKS] = { { NULL }, NULL, ECS_KIND_TASK },
 	[FS_SERVICE_AUTOSCALING] = { { NULL }, autoscaling_files, -1 },
 	[FS_TASKS] = { { NULL }, NULL, ECS_KIND_TASK },
-	[FS_TASK] = { { NULL }, task_files, ECS_KIND_TASK },
+	[FS_TASK] = { { "logs", NULL }, task_files, ECS_KIND_TASK },
+	[FS_TASK_LOGS] = { { NULL }, NULL, ECS_KIND_TASK },
 	[FS_INSTANCES] = { { NULL }, NULL, ECS_KIND_INSTANCE },
 	[FS_INSTANCE] = { { "tasks", NULL }, instance_files, ECS_KIND_INSTANCE },
 	[FS_INSTANCE_TASKS] = { { NULL }, NULL, ECS_KIND_TASK },

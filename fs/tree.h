@@ -11,6 +11,8 @@
 
 /* The symlink entry of a tasks/ folder (services/S/tasks/T, container_instances/I/tasks/T). */
 extern const struct fs_file fs_task_link;
+/* The file entry of a logs/ folder (tasks/T/logs/CONTAINER); its render is fs/logs.c's. */
+extern const struct fs_file fs_log_file;
 
 /* fs/render.c: generic renderers driven by fs_file.field. */
 int fs_render_field(const struct fs_node *, struct buf *, struct ecs_error *);
@@ -19,6 +21,8 @@ int fs_render_basename(const struct fs_node *, struct buf *, struct ecs_error *)
 int fs_render_json(const struct fs_node *, struct buf *, struct ecs_error *);
 /* Appends an epoch-seconds JSON number as ISO 8601 UTC ("" when not a number). */
 void fs_format_date(json_t *v, struct buf *out);
+/* Appends an epoch-milliseconds JSON number as ISO 8601 UTC with milliseconds. */
+void fs_format_date_ms(json_t *v, struct buf *out);
 
 /* fs/render_ecs.c: object-specific renderers. */
 int fs_render_launch_type(const struct fs_node *, struct buf *, struct ecs_error *);

@@ -99,7 +99,7 @@ def tree_subdirs():
     """{table: [subfolder, ...]} from fs_dirs[] of fs/tree.c."""
     src = (REPO / "fs" / "tree.c").read_text()
     kinds = {"FS_CLUSTER": "cluster_files", "FS_SERVICE": "service_files",
-             "FS_INSTANCE": "instance_files"}
+             "FS_TASK": "task_files", "FS_INSTANCE": "instance_files"}
     out = {t: [] for t in TABLE_DIRS}
     for kind, names in re.findall(r"\[(FS_\w+)\] = \{ \{ ([^}]*)\}", src):
         subs = re.findall(r'"(\w+)"', names)

@@ -20,19 +20,27 @@ struct date_case {
 	const char	*want;
 };
 
-/* Renders v (stolen) with fs_format_date and compares with want. */
+/* Renders v (stolen) with format and compares with want. */
 static void
-check_date(json_t *v, const char *want, const char *what)
+check_format(void (*format)(json_t *, struct buf *), json_t *v, const char *want,
+    const char *what)
 {
 	struct buf out;
 
 	buf_init(&out);
-	fs_format_date(v, &out);
+	format(v, &out);
 	if (strcmp(out.data != NULL ? out.data : "", want) != 0)
 		fprintf(stderr, "date %s:\n", what);
 	CHECK_STR(out.data != NULL ? out.data : "", want);
 	buf_free(&out);
 	json_decref(v);
+}
+
+/* Renders v (stolen) with fs_format_date and compares with want. */
+static void
+check_date(json_t *v, const char *want, const char *what)
+{
+	check_format(fs_format_date, v, want, what);
 }
 
 static void
@@ -76,9 +84,36 @@ test_dates(void)
 	check_date(json_null(), "", "null");
 }
 
+/* Renders v (stolen) with fs_format_date_ms and compares with want. */
+static void
+check_date_ms(json_t *v, const char *want, const char *what)
+{
+	check_format(fs_format_date_ms, v, want, what);
+}
+
+/* CloudWatch Logs timestamps: epoch milliseconds, shown to the millisecond. */
+static void
+test_dates_ms(void)
+{
+	check_date_ms(json_integer(0), "1970-01-01T00:00:00.000Z", "0");
+	check_date_ms(json_integer(1796130309123LL), "2026-12-01T13:05:09.123Z", "ms");
+	check_date_ms(json_integer(1796130309007LL), "2026-12-01T13:05:09.007Z", "007");
+	check_date_ms(json_integer(-1), "1969-12-31T23:59:59.999Z", "-1");
+	check_date_ms(json_integer(-1500), "1969-12-31T23:59:58.500Z", "-1500");
+	check_date_ms(json_real(1796130309123.0), "2026-12-01T13:05:09.123Z", "real");
+	check_date_ms(json_integer(253402300799999LL), "9999-12-31T23:59:59.999Z", "last");
+	check_date_ms(json_integer(253402300800000LL), "", "past 9999");
+	check_date_ms(json_integer(INT64_MAX), "", "INT64_MAX");
+	check_date_ms(json_integer(INT64_MIN), "", "INT64_MIN");
+	check_date_ms(json_real(1e300), "", "1e300");
+	check_date_ms(json_string("1796130309123"), "", "string");
+	check_date_ms(NULL, "", "NULL");
+}
+
 int
 main(void)
 {
 	test_dates();
+	test_dates_ms();
 	return check_done();
 }
