@@ -35,9 +35,17 @@ services=$mount/$cluster/services
 
 # The min_capacity that keeps a service above zero, or nothing: none when
 # it has no scalable target, its scaling is suspended or its minimum is 0.
+# Fails when the target cannot be read (e.g. the identity may not call
+# application-autoscaling:DescribeScalableTargets): nothing is changed then.
 floor_of() {
-	local as=$1/autoscaling min
-	[ -d "$as" ] || return 0
+	local as=$1/autoscaling min out
+	if ! out=$(LC_ALL=C stat -c %F -- "$as" 2>&1); then
+		case $out in
+		*": No such file or directory") return 0 ;;
+		esac
+		echo "$0: $as: cannot tell whether auto scaling keeps it up: ${out##*: }" >&2
+		return 1
+	fi
 	[ "$(cat "$as/suspended")" != true ] || return 0
 	min=$(cat "$as/min_capacity")
 	if [ "$min" -gt 0 ]; then echo "$min"; fi
@@ -49,6 +57,7 @@ down)
 		mkdir -p "$(dirname "$state")"
 		tmp=$(mktemp "${state}.XXXXXX")
 	}
+	trap 'rm -f "$tmp"' EXIT
 	running=0
 	lower=()
 	for dir in "$services"/*/; do
