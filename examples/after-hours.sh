@@ -61,7 +61,8 @@ down)
 	running=0
 	lower=()
 	for dir in "$services"/*/; do
-		name=$(basename "$dir")
+		dir=${dir%/}
+		name=${dir##*/}
 		count=$(cat "$dir/desired_count")
 		min=$(floor_of "$dir")
 		echo "$name $count${min:+ $min}" >>"$tmp"

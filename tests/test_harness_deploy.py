@@ -82,7 +82,9 @@ BAD_REVISIONS = {
               "family", False),
     "api:3 api:4": ("task_definition 'api:3 api:4' is not family:revision", False),
     "../api": ("task_definition '../api' is not family:revision", False),
-    "arn:aws:ecs:us-east-1:1234:task-definition/api:3": ("is not family:revision", False),
+    "arn:aws:ecs:us-east-1:1234:task-definition/api:3": (
+        "task_definition 'arn:aws:ecs:us-east-1:1234:task-definition/api:3' is not "
+        "family:revision", False),
     "": ("deploy needs task_definition (family:revision, a task-definition ARN or a family)",
          False),
 }
