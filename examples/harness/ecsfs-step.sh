@@ -277,11 +277,9 @@ tree_scale() {
       echo "$s: dry run: desired_count $value would follow"
       return 0
     fi
-    if [ -z "$saved" ]; then
-      saved_put "$c/$s" "$min" || return 1
-      saved=$min
-    fi
-    min=$new
+    if [ -z "$saved" ]; then saved_put "$c/$s" "$min" || return 1; fi
+    tree_write "$value" "$d/desired_count"
+    return
   fi
   tree_write "$value" "$d/desired_count" || return 1
   if [ -n "$saved" ] && [ "$new" -ge "$saved" ]; then
