@@ -47,6 +47,12 @@ def saved_minimums(tmp_path, emulator):
 
 def test_scale_down_to_zero_with_a_scalable_target_stays_at_zero(harness, emulator, tmp_path):
     register_target(emulator, DEV, "api", 1, 4)
+    emulator.aws("application-autoscaling", "put-scaling-policy", "--service-namespace", "ecs",
+                 "--resource-id", "service/%s/api" % DEV, "--scalable-dimension",
+                 "ecs:service:DesiredCount", "--policy-name", "api-cpu", "--policy-type",
+                 "TargetTrackingScaling", "--target-tracking-scaling-policy-configuration",
+                 '{"TargetValue": 50.0, "PredefinedMetricSpecification": '
+                 '{"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}')
     emulator.reset_calls()
     ex = harness(LIFECYCLE, action="scale_down", dry_run="false", cluster_name=DEV,
                  service_names="api")
@@ -56,8 +62,9 @@ def test_scale_down_to_zero_with_a_scalable_target_stays_at_zero(harness, emulat
     execute = ex.step("EXECUTE", "execute").stdout
     assert "api: autoscaling min 1 -> 0 before scaling to 0" in execute
     assert "stays" not in execute and "restored" not in execute
-    assert "autoscaling: api min=1 max=4 suspended=false" in \
-        ex.step("DISCOVER", "discover").stdout
+    discover = ex.step("DISCOVER", "discover").stdout
+    assert "autoscaling: api min=1 max=4 suspended=false\n" \
+        "autoscaling: api policy api-cpu TargetTrackingScaling\n" in discover, discover
     assert mutating_calls(emulator) == {"RegisterScalableTarget": 1, "UpdateService": 1}
     assert target_of(emulator, DEV, "api")["MinCapacity"] == 0
     assert saved_minimums(tmp_path, emulator) == "%s/api 1\n" % DEV
