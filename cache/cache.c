@@ -37,401 +37,13 @@
  * a key whose fetcher may be waiting for that claim; batch siblings are
  * taken with cache_claim, which never waits.
  */
-#include "cache/cache.h"
+#include "cache/cache_int.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define NCONDS		64	/* condition variables, a power of two */
-#define MIN_BUCKETS	64	/* initial hash table size, a power of two */
-#define SMALL_DROPS	8	/* values to unref before a heap list is needed */
-#define SWEEP		4	/* dead entries dropped per operation at most */
-#define CHECK_MS	20	/* default interrupt_check_ms */
-
-/* One key's state. Every field is protected by the cache's lock. */
-struct entry {
-	struct entry	*hnext;		/* hash chain */
-	struct entry	*lprev;		/* LRU list, towards the most recent */
-	struct entry	*lnext;		/* LRU list, towards the least recent */
-	uint64_t	 hash;
-	void		*value;		/* valid when has_value */
-	uint64_t	 stored_ms;	/* when the value or negative mark was stored */
-	uint64_t	 vseq;		/* the put's claim or the set's generation */
-	uint64_t	 gen;		/* the last invalidation or set of this key */
-	uint64_t	 claim;		/* the fetch in flight; 0 for none */
-	uint64_t	 fail_seq;	/* the last claim that ended in cache_fail */
-	int		 fail_error;
-	unsigned	 nwaiters;	/* readers sleeping on this key's fetch, or handed */
-	unsigned	 handed;	/* of those, claims handed over (cache_hand) */
-	unsigned	 has_value:1;
-	unsigned	 negative:1;
-	unsigned	 in_lru:1;
-	char		 key[];
-};
-
-struct cache {
-	struct cache_config cfg;	/* immutable after cache_new */
-	long		 check_ms;	/* immutable: the interrupt poll interval */
-	pthread_mutex_t	 lock;		/* protects everything below */
-	/* Waiters sleep on conds[hash % NCONDS] under lock. */
-	pthread_cond_t	 conds[NCONDS];
-	struct entry	**buckets;
-	size_t		 nbuckets;
-	size_t		 count;		/* entries in the table, pinned or not */
-	/* Entries neither in flight nor waited on, most recently used first. */
-	struct entry	*lru_head;
-	struct entry	*lru_tail;
-	uint64_t	 seq;		/* the last claim token or generation given */
-	uint64_t	 dropped;	/* the generation of the last prefix invalidation */
-	struct cache_stats stats;	/* stats.entries is count, filled on read */
-};
-
-/* Values to unref once the lock is released. */
-struct drops {
-	void	**v;
-	size_t	  n;
-	size_t	  cap;
-	void	 *small[SMALL_DROPS];
-};
-
-/* Allocates or aborts: the cache keeps no error path for memory. */
-static void *
-emalloc(size_t size)
-{
-	void *p = malloc(size ? size : 1);
-
-	if (p == NULL) {
-		fprintf(stderr, "cache: out of memory allocating %zu bytes\n",
-		    size);
-		abort();
-	}
-	return p;
-}
-
-/* FNV-1a over the key, finished with a 64-bit mixer for the low bits. */
-static uint64_t
-hash_key(const char *key)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *key != '\0'; key++) {
-		h ^= (unsigned char)*key;
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
-/* The cache's notion of now, in milliseconds. */
-static uint64_t
-now_ms(struct cache *c)
-{
-	struct timespec ts;
-
-	if (c->cfg.now_ms != NULL)
-		return c->cfg.now_ms();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-drops_init(struct drops *d)
-{
-	d->v = d->small;
-	d->n = 0;
-	d->cap = SMALL_DROPS;
-}
-
-static void
-drops_add(struct drops *d, void *value)
-{
-	void **nv;
-
-	if (d->n == d->cap) {
-		nv = emalloc(2 * d->cap * sizeof(*nv));
-		memcpy(nv, d->v, d->n * sizeof(*nv));
-		if (d->v != d->small)
-			free(d->v);
-		d->v = nv;
-		d->cap *= 2;
-	}
-	d->v[d->n++] = value;
-}
-
-/* Drops the collected references; called without the lock. */
-static void
-drops_run(struct cache *c, struct drops *d)
-{
-	size_t i;
-
-	if (c->cfg.unref != NULL)
-		for (i = 0; i < d->n; i++)
-			c->cfg.unref(d->v[i]);
-	if (d->v != d->small)
-		free(d->v);
-	drops_init(d);
-}
-
-static void
-value_ref(struct cache *c, void *value)
-{
-	if (c->cfg.ref != NULL)
-		c->cfg.ref(value);
-}
-
-/* Age of what e stores; a clock that went backwards counts as age 0. */
-static uint64_t
-entry_age(const struct entry *e, uint64_t now)
-{
-	return now > e->stored_ms ? now - e->stored_ms : 0;
-}
-
-static int
-younger(uint64_t age, long limit_ms)
-{
-	return limit_ms > 0 && age < (uint64_t)limit_ms;
-}
-
-static int
-value_fresh(struct cache *c, const struct entry *e, uint64_t now)
-{
-	return e->has_value && younger(entry_age(e, now), c->cfg.ttl_ms);
-}
-
-static int
-negative_fresh(struct cache *c, const struct entry *e, uint64_t now)
-{
-	return e->negative &&
-	    younger(entry_age(e, now), c->cfg.negative_ttl_ms);
-}
-
-static int
-value_stale_ok(struct cache *c, const struct entry *e, uint64_t now)
-{
-	return e->has_value && younger(entry_age(e, now), c->cfg.stale_ttl_ms);
-}
-
-static int
-entry_pinned(const struct entry *e)
-{
-	return e->claim != 0 || e->nwaiters > 0;
-}
-
-static void
-entry_clear(struct entry *e, struct drops *d)
-{
-	if (e->has_value)
-		drops_add(d, e->value);
-	e->value = NULL;
-	e->has_value = 0;
-	e->negative = 0;
-}
-
-/* Forgets what neither a reader nor cache_get_stale may still use. */
-static void
-entry_expire(struct cache *c, struct entry *e, uint64_t now, struct drops *d)
-{
-	if (e->has_value && !value_fresh(c, e, now) &&
-	    !value_stale_ok(c, e, now))
-		entry_clear(e, d);
-	if (e->negative && !negative_fresh(c, e, now))
-		e->negative = 0;
-}
-
-static void
-lru_remove(struct cache *c, struct entry *e)
-{
-	if (!e->in_lru)
-		return;
-	if (e->lprev != NULL)
-		e->lprev->lnext = e->lnext;
-	else
-		c->lru_head = e->lnext;
-	if (e->lnext != NULL)
-		e->lnext->lprev = e->lprev;
-	else
-		c->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
-	e->in_lru = 0;
-}
-
-static void
-lru_push_head(struct cache *c, struct entry *e)
-{
-	e->lprev = NULL;
-	e->lnext = c->lru_head;
-	if (c->lru_head != NULL)
-		c->lru_head->lprev = e;
-	else
-		c->lru_tail = e;
-	c->lru_head = e;
-	e->in_lru = 1;
-}
-
-static struct entry *
-table_lookup(struct cache *c, const char *key, uint64_t hash)
-{
-	struct entry *e;
-
-	for (e = c->buckets[hash & (c->nbuckets - 1)]; e != NULL; e = e->hnext)
-		if (e->hash == hash && strcmp(e->key, key) == 0)
-			return e;
-	return NULL;
-}
-
-/* Doubles the bucket array and rehashes every entry. */
-static void
-table_grow(struct cache *c)
-{
-	struct entry **nb, *e, *next;
-	size_t i, n = c->nbuckets * 2;
-
-	nb = emalloc(n * sizeof(*nb));
-	for (i = 0; i < n; i++)
-		nb[i] = NULL;
-	for (i = 0; i < c->nbuckets; i++) {
-		for (e = c->buckets[i]; e != NULL; e = next) {
-			next = e->hnext;
-			e->hnext = nb[e->hash & (n - 1)];
-			nb[e->hash & (n - 1)] = e;
-		}
-	}
-	free(c->buckets);
-	c->buckets = nb;
-	c->nbuckets = n;
-}
-
-/* Adds an empty, unpinned entry for key; the caller settles or pins it. */
-static struct entry *
-table_insert(struct cache *c, const char *key, uint64_t hash)
-{
-	struct entry *e;
-	size_t len = strlen(key);
-	size_t b;
-
-	if (c->count >= c->nbuckets)
-		table_grow(c);
-	e = emalloc(sizeof(*e) + len + 1);
-	memset(e, 0, sizeof(*e));
-	memcpy(e->key, key, len + 1);
-	e->hash = hash;
-	b = hash & (c->nbuckets - 1);
-	e->hnext = c->buckets[b];
-	c->buckets[b] = e;
-	c->count++;
-	return e;
-}
-
-/* Takes e out of the table and the LRU list and frees it. */
-static void
-table_remove(struct cache *c, struct entry *e, struct drops *d)
-{
-	struct entry **pp;
-
-	pp = &c->buckets[e->hash & (c->nbuckets - 1)];
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	lru_remove(c, e);
-	entry_clear(e, d);
-	c->count--;
-	free(e);
-}
-
-/*
- * Puts e where its state says it belongs: off the LRU list while pinned,
- * out of the table when it holds nothing, else on the LRU list (at its
- * head when touch is set or when it was not on it). e may be freed.
- */
-static void
-entry_settle(struct cache *c, struct entry *e, int touch, struct drops *d)
-{
-	if (entry_pinned(e)) {
-		lru_remove(c, e);
-		return;
-	}
-	if (!e->has_value && !e->negative) {
-		table_remove(c, e, d);
-		return;
-	}
-	if (touch || !e->in_lru) {
-		lru_remove(c, e);
-		lru_push_head(c, e);
-	}
-}
-
-/* Whether nothing in e may be served any more, stale or not. */
-static int
-entry_dead(struct cache *c, const struct entry *e, uint64_t now)
-{
-	return !value_fresh(c, e, now) && !value_stale_ok(c, e, now) &&
-	    !negative_fresh(c, e, now);
-}
-
-/*
- * Evicts least recently used unpinned entries down to max_entries, then
- * drops a few dead ones from the cold end, so that keys nobody reads again
- * do not pile up when there is no bound.
- */
-static void
-lru_trim(struct cache *c, uint64_t now, struct drops *d)
-{
-	int n;
-
-	while (c->cfg.max_entries != 0 && c->count > c->cfg.max_entries &&
-	    c->lru_tail != NULL) {
-		table_remove(c, c->lru_tail, d);
-		c->stats.evictions++;
-	}
-	for (n = 0; n < SWEEP && c->lru_tail != NULL &&
-	    entry_dead(c, c->lru_tail, now); n++)
-		table_remove(c, c->lru_tail, d);
-}
-
-/* Whether a new entry would fit without exceeding the bound for good. */
-static int
-room_for_one(struct cache *c)
-{
-	return c->cfg.max_entries == 0 || c->count < c->cfg.max_entries ||
-	    c->lru_tail != NULL;
-}
-
-static void
-wake_waiters(struct cache *c, const struct entry *e)
-{
-	pthread_cond_broadcast(&c->conds[e->hash & (NCONDS - 1)]);
-}
-
-/* Makes e in flight under a new claim token. */
-static uint64_t
-entry_claim(struct cache *c, struct entry *e)
-{
-	e->claim = ++c->seq;
-	lru_remove(c, e);
-	return e->claim;
-}
-
-/* Stores value (or a negative mark when negative) in e, fresh from now. */
-static void
-entry_store(struct cache *c, struct entry *e, int negative, void *value,
-    uint64_t vseq, uint64_t now, struct drops *d)
-{
-	entry_clear(e, d);
-	if (negative)
-		e->negative = 1;
-	else {
-		value_ref(c, value);
-		e->value = value;
-		e->has_value = 1;
-	}
-	e->stored_ms = now;
-	e->vseq = vseq;
-}
 
 struct cache *
 cache_new(const struct cache_config *cfg)
@@ -440,7 +52,7 @@ cache_new(const struct cache_config *cfg)
 	struct cache *c;
 	size_t i;
 
-	c = emalloc(sizeof(*c));
+	c = ctab_emalloc(sizeof(*c));
 	memset(c, 0, sizeof(*c));
 	c->cfg = *cfg;
 	c->check_ms = cfg->interrupt_check_ms > 0 ? cfg->interrupt_check_ms : CHECK_MS;
@@ -453,7 +65,7 @@ cache_new(const struct cache_config *cfg)
 			abort();
 	pthread_condattr_destroy(&ca);
 	c->nbuckets = MIN_BUCKETS;
-	c->buckets = emalloc(c->nbuckets * sizeof(*c->buckets));
+	c->buckets = ctab_emalloc(c->nbuckets * sizeof(*c->buckets));
 	for (i = 0; i < c->nbuckets; i++)
 		c->buckets[i] = NULL;
 	return c;
@@ -468,11 +80,11 @@ cache_free(struct cache *c)
 
 	if (c == NULL)
 		return;
-	drops_init(&d);
+	ctab_drops_init(&d);
 	for (i = 0; i < c->nbuckets; i++) {
 		for (e = c->buckets[i]; e != NULL; e = next) {
 			next = e->hnext;
-			entry_clear(e, &d);
+			ctab_entry_clear(e, &d);
 			free(e);
 		}
 	}
@@ -480,7 +92,7 @@ cache_free(struct cache *c)
 	for (i = 0; i < NCONDS; i++)
 		pthread_cond_destroy(&c->conds[i]);
 	pthread_mutex_destroy(&c->lock);
-	drops_run(c, &d);
+	ctab_drops_run(c, &d);
 	free(c);
 }
 
@@ -529,47 +141,47 @@ lookup(struct cache *c, const char *key, uint64_t w, void **value, uint64_t *cla
 	struct drops d;
 	struct entry *e;
 	enum cache_state st;
-	uint64_t hash = hash_key(key), now;
+	uint64_t hash = ctab_hash_key(key), now;
 	int waited = 0, gone;
 
-	drops_init(&d);
+	ctab_drops_init(&d);
 	pthread_mutex_lock(&c->lock);
 	/* The pin of cache_hand() ends here, under the same lock as the look. */
-	if (w != 0 && (e = table_lookup(c, key, hash)) != NULL && e->handed > 0) {
+	if (w != 0 && (e = ctab_table_lookup(c, key, hash)) != NULL && e->handed > 0) {
 		e->handed--;
 		e->nwaiters--;
 	}
 	for (;;) {
-		now = now_ms(c);
-		e = table_lookup(c, key, hash);
+		now = ctab_now_ms(c);
+		e = ctab_table_lookup(c, key, hash);
 		if (e == NULL) {
-			e = table_insert(c, key, hash);
+			e = ctab_table_insert(c, key, hash);
 			break;
 		}
 		if (e->has_value && ((w != 0 && e->vseq >= w) ||
-		    value_fresh(c, e, now))) {
-			value_ref(c, e->value);
+		    ctab_value_fresh(c, e, now))) {
+			ctab_value_ref(c, e->value);
 			*value = e->value;
 			c->stats.hits++;
-			entry_settle(c, e, 1, &d);
+			ctab_entry_settle(c, e, 1, &d);
 			st = CACHE_HIT;
 			goto out;
 		}
 		if (e->negative && ((w != 0 && e->vseq >= w) ||
-		    negative_fresh(c, e, now))) {
+		    ctab_negative_fresh(c, e, now))) {
 			c->stats.negative_hits++;
-			entry_settle(c, e, 1, &d);
+			ctab_entry_settle(c, e, 1, &d);
 			st = CACHE_NEGATIVE;
 			goto out;
 		}
 		if (w != 0 && e->fail_seq >= w) {
 			*error = e->fail_error;
-			entry_settle(c, e, 0, &d);
+			ctab_entry_settle(c, e, 0, &d);
 			st = CACHE_FAILED;
 			goto out;
 		}
 		if (e->claim == 0) {
-			entry_expire(c, e, now, &d);
+			ctab_entry_expire(c, e, now, &d);
 			break;
 		}
 		/* Another thread fetches key: sleep until its claim ends. */
@@ -580,7 +192,7 @@ lookup(struct cache *c, const char *key, uint64_t w, void **value, uint64_t *cla
 		if (e->claim > w)
 			w = e->claim;
 		e->nwaiters++;
-		lru_remove(c, e);
+		ctab_lru_remove(c, e);
 		gone = wait_once(c, hash);
 		/*
 		 * e is still in the table: it was pinned by nwaiters. Every
@@ -590,18 +202,18 @@ lookup(struct cache *c, const char *key, uint64_t w, void **value, uint64_t *cla
 		e->nwaiters--;
 		if (gone) {
 			c->stats.interrupted++;
-			entry_settle(c, e, 0, &d);
+			ctab_entry_settle(c, e, 0, &d);
 			st = CACHE_INTERRUPTED;
 			goto out;
 		}
 	}
-	*claim = entry_claim(c, e);
+	*claim = ctab_entry_claim(c, e);
 	c->stats.misses++;
 	st = CACHE_MISS;
 out:
-	lru_trim(c, now, &d);
+	ctab_lru_trim(c, now, &d);
 	pthread_mutex_unlock(&c->lock);
-	drops_run(c, &d);
+	ctab_drops_run(c, &d);
 	return st;
 }
 
@@ -625,12 +237,12 @@ cache_hand(struct cache *c, const char *key, uint64_t claim)
 	struct entry *e;
 
 	pthread_mutex_lock(&c->lock);
-	e = table_lookup(c, key, hash_key(key));
+	e = ctab_table_lookup(c, key, ctab_hash_key(key));
 	if (e != NULL && e->claim == claim && claim != 0) {
 		/* Pinned as a waiter would be: the result stays for cache_wait. */
 		e->handed++;
 		e->nwaiters++;
-		lru_remove(c, e);
+		ctab_lru_remove(c, e);
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -640,29 +252,29 @@ cache_claim(struct cache *c, const char *key, uint64_t *claim)
 {
 	struct drops d;
 	struct entry *e;
-	uint64_t hash = hash_key(key), now;
+	uint64_t hash = ctab_hash_key(key), now;
 	int ok = 0;
 
-	drops_init(&d);
+	ctab_drops_init(&d);
 	pthread_mutex_lock(&c->lock);
-	now = now_ms(c);
-	e = table_lookup(c, key, hash);
+	now = ctab_now_ms(c);
+	e = ctab_table_lookup(c, key, hash);
 	if (e == NULL) {
 		/* A batch sibling is optional: never exceed the bound for it. */
-		if (!room_for_one(c))
+		if (!ctab_room_for_one(c))
 			goto out;
-		e = table_insert(c, key, hash);
-	} else if (e->claim != 0 || value_fresh(c, e, now) ||
-	    negative_fresh(c, e, now))
+		e = ctab_table_insert(c, key, hash);
+	} else if (e->claim != 0 || ctab_value_fresh(c, e, now) ||
+	    ctab_negative_fresh(c, e, now))
 		goto out;
 	else
-		entry_expire(c, e, now, &d);
-	*claim = entry_claim(c, e);
+		ctab_entry_expire(c, e, now, &d);
+	*claim = ctab_entry_claim(c, e);
 	ok = 1;
 out:
-	lru_trim(c, now, &d);
+	ctab_lru_trim(c, now, &d);
 	pthread_mutex_unlock(&c->lock);
-	drops_run(c, &d);
+	ctab_drops_run(c, &d);
 	return ok;
 }
 
@@ -676,12 +288,12 @@ claim_end(struct cache *c, const char *key, uint64_t claim, int negative,
 {
 	struct drops d;
 	struct entry *e;
-	uint64_t hash = hash_key(key), now;
+	uint64_t hash = ctab_hash_key(key), now;
 
-	drops_init(&d);
+	ctab_drops_init(&d);
 	pthread_mutex_lock(&c->lock);
-	now = now_ms(c);
-	e = table_lookup(c, key, hash);
+	now = ctab_now_ms(c);
+	e = ctab_table_lookup(c, key, hash);
 	if (e == NULL || claim == 0 || e->claim != claim)
 		goto out;
 	e->claim = 0;
@@ -693,13 +305,13 @@ claim_end(struct cache *c, const char *key, uint64_t claim, int negative,
 	} else if (e->gen > claim)
 		c->stats.rejected_puts++;
 	else
-		entry_store(c, e, negative, value, claim, now, &d);
-	wake_waiters(c, e);
-	entry_settle(c, e, !failed && !abandon, &d);
-	lru_trim(c, now, &d);
+		ctab_entry_store(c, e, negative, value, claim, now, &d);
+	ctab_wake_waiters(c, e);
+	ctab_entry_settle(c, e, !failed && !abandon, &d);
+	ctab_lru_trim(c, now, &d);
 out:
 	pthread_mutex_unlock(&c->lock);
-	drops_run(c, &d);
+	ctab_drops_run(c, &d);
 }
 
 void
@@ -731,21 +343,21 @@ cache_get_stale(struct cache *c, const char *key, void **value)
 {
 	struct drops d;
 	struct entry *e;
-	uint64_t hash = hash_key(key);
+	uint64_t hash = ctab_hash_key(key);
 	int found = 0;
 
-	drops_init(&d);
+	ctab_drops_init(&d);
 	pthread_mutex_lock(&c->lock);
-	e = table_lookup(c, key, hash);
-	if (e != NULL && value_stale_ok(c, e, now_ms(c))) {
-		value_ref(c, e->value);
+	e = ctab_table_lookup(c, key, hash);
+	if (e != NULL && ctab_value_stale_ok(c, e, ctab_now_ms(c))) {
+		ctab_value_ref(c, e->value);
 		*value = e->value;
 		c->stats.stale_serves++;
 		found = 1;
-		entry_settle(c, e, 1, &d);
+		ctab_entry_settle(c, e, 1, &d);
 	}
 	pthread_mutex_unlock(&c->lock);
-	drops_run(c, &d);
+	ctab_drops_run(c, &d);
 	return found;
 }
 
@@ -757,11 +369,11 @@ cache_peek(struct cache *c, const char *key, void **value, int *fresh)
 	int found = 0;
 
 	pthread_mutex_lock(&c->lock);
-	e = table_lookup(c, key, hash_key(key));
+	e = ctab_table_lookup(c, key, ctab_hash_key(key));
 	if (e != NULL && e->has_value) {
-		value_ref(c, e->value);
+		ctab_value_ref(c, e->value);
 		*value = e->value;
-		*fresh = value_fresh(c, e, now_ms(c));
+		*fresh = ctab_value_fresh(c, e, ctab_now_ms(c));
 		found = 1;
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -782,27 +394,27 @@ set_value(struct cache *c, const char *key, void *value, uint64_t mark)
 {
 	struct drops d;
 	struct entry *e;
-	uint64_t hash = hash_key(key), now;
+	uint64_t hash = ctab_hash_key(key), now;
 
-	drops_init(&d);
+	ctab_drops_init(&d);
 	pthread_mutex_lock(&c->lock);
-	now = now_ms(c);
-	e = table_lookup(c, key, hash);
+	now = ctab_now_ms(c);
+	e = ctab_table_lookup(c, key, hash);
 	if (mark != 0 && ((e != NULL && e->gen > mark) || c->dropped > mark)) {
 		c->stats.rejected_puts++;
 		pthread_mutex_unlock(&c->lock);
 		return;
 	}
 	if (e == NULL)
-		e = table_insert(c, key, hash);
+		e = ctab_table_insert(c, key, hash);
 	e->gen = ++c->seq;
-	entry_store(c, e, 0, value, e->gen, now, &d);
-	if (entry_pinned(e))
-		wake_waiters(c, e);
-	entry_settle(c, e, 1, &d);
-	lru_trim(c, now, &d);
+	ctab_entry_store(c, e, 0, value, e->gen, now, &d);
+	if (ctab_entry_pinned(e))
+		ctab_wake_waiters(c, e);
+	ctab_entry_settle(c, e, 1, &d);
+	ctab_lru_trim(c, now, &d);
 	pthread_mutex_unlock(&c->lock);
-	drops_run(c, &d);
+	ctab_drops_run(c, &d);
 }
 
 void
@@ -842,7 +454,7 @@ cache_invalidate_prefix(struct cache *c, const char *prefix)
 	size_t i, plen = strlen(prefix);
 	uint64_t g;
 
-	drops_init(&d);
+	ctab_drops_init(&d);
 	pthread_mutex_lock(&c->lock);
 	g = ++c->seq;
 	c->dropped = g;
@@ -854,19 +466,19 @@ cache_invalidate_prefix(struct cache *c, const char *prefix)
 				continue;
 			}
 			e->gen = g;
-			entry_clear(e, &d);
-			if (entry_pinned(e)) {
+			ctab_entry_clear(e, &d);
+			if (ctab_entry_pinned(e)) {
 				pp = &e->hnext;
 				continue;
 			}
 			*pp = e->hnext;
-			lru_remove(c, e);
+			ctab_lru_remove(c, e);
 			c->count--;
 			free(e);
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
-	drops_run(c, &d);
+	ctab_drops_run(c, &d);
 }
 
 void

@@ -1,14 +1,18 @@
 /*
  * The typed ECS operations ecsfs uses, on top of ecs_client_call(): the
  * request shapes of the ECS model, List pagination (maxResults 100,
- * nextToken) and the splitting of Describe and batch calls into the
- * sizes the API accepts.
+ * nextToken, shared with the other services' listings through
+ * ecs/api_int.h) and the splitting of Describe and batch calls into the
+ * sizes the API accepts. Application Auto Scaling and CloudWatch Logs
+ * have files of their own.
  */
 #include "ecs/api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecs/api_int.h"
 #include "ecs/client.h"
 #include "ecs/clock.h"
 #include "ecs/xmalloc.h"
@@ -23,17 +27,18 @@
 #define LIST_MAX_PAGES		1000
 #define LIST_BUDGET_MS		120000
 
-/* Sets key to a string when value is given; the request owns the copy. */
-static void
-set_str(json_t *req, const char *key, const char *value)
+const struct api_paging api_ecs_paging = { "maxResults", "nextToken",
+    LIST_PAGE_SIZE };
+
+void
+api_set_str(json_t *req, const char *key, const char *value)
 {
 	if (value != NULL)
 		json_object_set_new(req, key, json_string(value));
 }
 
-/* Empties err but for the request id of the last response. */
-static void
-error_keep_request_id(struct ecs_error *err)
+void
+api_keep_request_id(struct ecs_error *err)
 {
 	char rid[sizeof(err->request_id)];
 
@@ -42,11 +47,10 @@ error_keep_request_id(struct ecs_error *err)
 	memcpy(err->request_id, rid, sizeof(rid));
 }
 
-/* Says err that a response lacks what the operation must return. */
-static void
-bad_response(struct ecs_error *err, const char *op, const char *key)
+void
+api_bad_response(struct ecs_error *err, const char *op, const char *key)
 {
-	error_keep_request_id(err);
+	api_keep_request_id(err);
 	ecs_error_set(err, ECS_E_PROTOCOL, "%s response has no valid \"%s\"", op,
 	    key);
 }
@@ -70,17 +74,9 @@ list_limit(const char *name, long dflt)
 	return dflt;
 }
 
-/*
- * Calls a List operation page by page, starting from the request base
- * (borrowed; a copy gets maxResults and nextToken), and collects the
- * arrays under key of every page into *out. A token handed out twice
- * would loop for ever, so it fails the listing (ECS_E_PROTOCOL), as do
- * more than LIST_MAX_PAGES pages; a listing still going after
- * LIST_BUDGET_MS fails with ECS_E_TIMEOUT.
- */
-static int
-list_all(struct ecs_client *c, const char *op, json_t *base, const char *key,
-    json_t **out, struct ecs_error *err)
+int
+api_list_all(struct ecs_client *c, const char *op, const struct api_paging *pg,
+    json_t *base, const char *key, json_t **out, struct ecs_error *err)
 {
 	json_t *all, *seen, *req = NULL, *resp = NULL, *items, *next;
 	const char *token = NULL;
@@ -95,40 +91,40 @@ list_all(struct ecs_client *c, const char *op, json_t *base, const char *key,
 	seen = json_object();	/* every token handed out, as keys */
 	for (;;) {
 		req = json_deep_copy(base);
-		json_object_set_new(req, "maxResults", json_integer(LIST_PAGE_SIZE));
+		json_object_set_new(req, pg->max_key, json_integer(pg->page_size));
 		if (token != NULL)
-			json_object_set_new(req, "nextToken", json_string(token));
+			json_object_set_new(req, pg->token_key, json_string(token));
 		if (ecs_client_call(c, op, req, &resp, err) != 0)
 			goto fail;
 		pages++;
 		items = json_object_get(resp, key);
 		if (items != NULL && !json_is_array(items)) {
-			bad_response(err, op, key);
+			api_bad_response(err, op, key);
 			goto fail;
 		}
 		if (items != NULL)
 			json_array_extend(all, items);
-		next = json_object_get(resp, "nextToken");
+		next = json_object_get(resp, pg->token_key);
 		token = NULL;
 		if (json_is_string(next) && json_string_length(next) > 0)
 			token = json_string_value(next);
 		if (token == NULL)
 			break;
 		if (json_object_get(seen, token) != NULL) {
-			error_keep_request_id(err);
+			api_keep_request_id(err);
 			ecs_error_set(err, ECS_E_PROTOCOL, "%s: page %ld repeats "
 			    "the nextToken of an earlier page; the listing "
 			    "would never end", op, pages);
 			goto fail;
 		}
 		if (pages >= max_pages) {
-			error_keep_request_id(err);
+			api_keep_request_id(err);
 			ecs_error_set(err, ECS_E_PROTOCOL, "%s: still a nextToken "
 			    "after %ld pages; stopped listing", op, pages);
 			goto fail;
 		}
 		if (ecs_now_ms() - start >= budget) {
-			error_keep_request_id(err);
+			api_keep_request_id(err);
 			ecs_error_set(err, ECS_E_TIMEOUT, "%s: the listing took "
 			    "more than %ld %s (%ld pages); stopped", op,
 			    budget % 1000 == 0 ? budget / 1000 : budget,
@@ -189,7 +185,7 @@ batch_all(struct ecs_client *c, const char *op, json_t *base, const char *idkey,
 			goto fail;
 		v = json_object_get(resp, key);
 		if (v != NULL && !json_is_array(v)) {
-			bad_response(err, op, key);
+			api_bad_response(err, op, key);
 			goto fail;
 		}
 		if (v != NULL)
@@ -229,7 +225,7 @@ call_one(struct ecs_client *c, const char *op, json_t *req, const char *key,
 		goto fail;
 	v = json_object_get(resp, key);
 	if (!json_is_object(v)) {
-		bad_response(err, op, key);
+		api_bad_response(err, op, key);
 		goto fail;
 	}
 	*out = json_incref(v);
@@ -246,7 +242,8 @@ ecs_list_clusters(struct ecs_client *c, json_t **arns, struct ecs_error *err)
 	json_t *base = json_object();
 	int rc;
 
-	rc = list_all(c, "ListClusters", base, "clusterArns", arns, err);
+	rc = api_list_all(c, "ListClusters", &api_ecs_paging, base, "clusterArns",
+	    arns, err);
 	json_decref(base);
 	return rc;
 }
@@ -271,8 +268,9 @@ ecs_list_services(struct ecs_client *c, const char *cluster, json_t **arns,
 	json_t *base = json_object();
 	int rc;
 
-	set_str(base, "cluster", cluster);
-	rc = list_all(c, "ListServices", base, "serviceArns", arns, err);
+	api_set_str(base, "cluster", cluster);
+	rc = api_list_all(c, "ListServices", &api_ecs_paging, base, "serviceArns",
+	    arns, err);
 	json_decref(base);
 	return rc;
 }
@@ -285,7 +283,7 @@ ecs_describe_services(struct ecs_client *c, const char *cluster,
 	json_t *base = json_object();
 	int rc;
 
-	set_str(base, "cluster", cluster);
+	api_set_str(base, "cluster", cluster);
 	rc = batch_all(c, "DescribeServices", base, "services", names, n, 10,
 	    "services", services, failures, err);
 	json_decref(base);
@@ -298,12 +296,14 @@ ecs_update_service(struct ecs_client *c, const char *cluster, const char *servic
 {
 	json_t *req = json_object();
 
-	set_str(req, "cluster", cluster);
-	set_str(req, "service", service);
+	api_set_str(req, "cluster", cluster);
+	api_set_str(req, "service", service);
 	if (u != NULL && u->desired_count >= 0)
 		json_object_set_new(req, "desiredCount", json_integer(u->desired_count));
 	if (u != NULL && u->force_new_deployment)
 		json_object_set_new(req, "forceNewDeployment", json_true());
+	if (u != NULL)
+		api_set_str(req, "taskDefinition", u->task_definition);
 	return call_one(c, "UpdateService", req, "service", service_out, err);
 }
 
@@ -314,13 +314,14 @@ ecs_list_tasks(struct ecs_client *c, const char *cluster,
 	json_t *base = json_object();
 	int rc;
 
-	set_str(base, "cluster", cluster);
+	api_set_str(base, "cluster", cluster);
 	if (f != NULL) {
-		set_str(base, "serviceName", f->service_name);
-		set_str(base, "containerInstance", f->container_instance);
-		set_str(base, "desiredStatus", f->desired_status);
+		api_set_str(base, "serviceName", f->service_name);
+		api_set_str(base, "containerInstance", f->container_instance);
+		api_set_str(base, "desiredStatus", f->desired_status);
 	}
-	rc = list_all(c, "ListTasks", base, "taskArns", arns, err);
+	rc = api_list_all(c, "ListTasks", &api_ecs_paging, base, "taskArns", arns,
+	    err);
 	json_decref(base);
 	return rc;
 }
@@ -333,7 +334,7 @@ ecs_describe_tasks(struct ecs_client *c, const char *cluster,
 	json_t *base = json_object();
 	int rc;
 
-	set_str(base, "cluster", cluster);
+	api_set_str(base, "cluster", cluster);
 	rc = batch_all(c, "DescribeTasks", base, "tasks", ids, n, 100, "tasks",
 	    tasks, failures, err);
 	json_decref(base);
@@ -346,9 +347,9 @@ ecs_stop_task(struct ecs_client *c, const char *cluster, const char *task,
 {
 	json_t *req = json_object();
 
-	set_str(req, "cluster", cluster);
-	set_str(req, "task", task);
-	set_str(req, "reason", reason);
+	api_set_str(req, "cluster", cluster);
+	api_set_str(req, "task", task);
+	api_set_str(req, "reason", reason);
 	return call_one(c, "StopTask", req, "task", task_out, err);
 }
 
@@ -359,10 +360,10 @@ ecs_list_container_instances(struct ecs_client *c, const char *cluster,
 	json_t *base = json_object();
 	int rc;
 
-	set_str(base, "cluster", cluster);
-	set_str(base, "status", status);
-	rc = list_all(c, "ListContainerInstances", base, "containerInstanceArns",
-	    arns, err);
+	api_set_str(base, "cluster", cluster);
+	api_set_str(base, "status", status);
+	rc = api_list_all(c, "ListContainerInstances", &api_ecs_paging, base,
+	    "containerInstanceArns", arns, err);
 	json_decref(base);
 	return rc;
 }
@@ -375,7 +376,7 @@ ecs_describe_container_instances(struct ecs_client *c, const char *cluster,
 	json_t *base = json_object();
 	int rc;
 
-	set_str(base, "cluster", cluster);
+	api_set_str(base, "cluster", cluster);
 	rc = batch_all(c, "DescribeContainerInstances", base, "containerInstances",
 	    ids, n, 100, "containerInstances", instances, failures, err);
 	json_decref(base);
@@ -390,11 +391,109 @@ ecs_update_container_instances_state(struct ecs_client *c, const char *cluster,
 	json_t *base = json_object();
 	int rc;
 
-	set_str(base, "cluster", cluster);
-	set_str(base, "status", status);
+	api_set_str(base, "cluster", cluster);
+	api_set_str(base, "status", status);
 	rc = batch_all(c, "UpdateContainerInstancesState", base,
 	    "containerInstances", ids, n, 10, "containerInstances", instances,
 	    failures, err);
+	json_decref(base);
+	return rc;
+}
+
+int
+ecs_describe_task_definition(struct ecs_client *c, const char *td, json_t **td_out,
+    struct ecs_error *err)
+{
+	json_t *req = json_object();
+	char msg[sizeof(err->message)];
+	int rc;
+
+	api_set_str(req, "taskDefinition", td);
+	rc = call_one(c, "DescribeTaskDefinition", req, "taskDefinition", td_out,
+	    err);
+	/* ECS says only "Unable to describe task definition.": name it. */
+	if (rc != 0 && err->code == ECS_E_INVALID && td != NULL) {
+		snprintf(msg, sizeof(msg), "%s", err->message);
+		snprintf(err->message, sizeof(err->message), "task definition "
+		    "%.200s: %.280s", td, msg);
+	}
+	return rc;
+}
+
+/*
+ * The revision of a task-definition ARN of exactly family
+ * ("arn:...:task-definition/FAMILY:REV"), or -1 when it is another
+ * family's or not such an ARN.
+ */
+static long
+taskdef_revision(const char *arn, const char *family)
+{
+	const char *p = strstr(arn != NULL ? arn : "", ":task-definition/");
+	size_t n = strlen(family);
+	char *end;
+	long rev;
+
+	if (p == NULL)
+		return -1;
+	p += strlen(":task-definition/");
+	if (strncmp(p, family, n) != 0 || p[n] != ':')
+		return -1;
+	p += n + 1;
+	if (*p < '0' || *p > '9')
+		return -1;
+	rev = strtol(p, &end, 10);
+	return *end == '\0' && rev > 0 ? rev : -1;
+}
+
+/* qsort()'s order of revisions, oldest first. */
+static int
+taskdef_cmp(const void *a, const void *b)
+{
+	const long *x = a, *y = b;
+
+	return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+int
+ecs_list_task_definitions(struct ecs_client *c, const char *family, const char *status,
+    json_t **arns, struct ecs_error *err)
+{
+	json_t *base = json_object(), *all = NULL, *v;
+	long (*revs)[2] = NULL;	/* revision, index in all */
+	size_t i, n = 0;
+	int rc = -1;
+
+	*arns = NULL;
+	if (family == NULL || *family == '\0') {
+		ecs_error_clear(err);
+		ecs_error_set(err, ECS_E_INVALID, "ListTaskDefinitions: no family");
+		goto fail;
+	}
+	api_set_str(base, "familyPrefix", family);
+	api_set_str(base, "status", status != NULL ? status : "ACTIVE");
+	api_set_str(base, "sort", "ASC");
+	if (api_list_all(c, "ListTaskDefinitions", &api_ecs_paging, base,
+	    "taskDefinitionArns", &all, err) != 0)
+		goto fail;
+	revs = xcalloc(json_array_size(all) + 1, sizeof(*revs));
+	json_array_foreach(all, i, v) {
+		long rev = taskdef_revision(json_string_value(v), family);
+
+		/* "api" is a prefix of "api-worker" too: only api's own. */
+		if (rev < 0)
+			continue;
+		revs[n][0] = rev;
+		revs[n][1] = (long)i;
+		n++;
+	}
+	qsort(revs, n, sizeof(*revs), taskdef_cmp);
+	*arns = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append(*arns, json_array_get(all, (size_t)revs[i][1]));
+	rc = 0;
+fail:
+	free(revs);
+	json_decref(all);
 	json_decref(base);
 	return rc;
 }

@@ -90,8 +90,9 @@ int ecs_list_task_definitions(struct ecs_client *c, const char *family, const ch
 /*
  * Application Auto Scaling, for ECS services' desired count: namespace
  * "ecs", dimension "ecs:service:DesiredCount", resource ids
- * "service/CLUSTER/SERVICE" (ecs_aas_resource_id). Pages of 50 (its
- * MaxResults limit) are followed through NextToken as List calls are.
+ * "service/CLUSTER/SERVICE" (ecs_aas_resource_id). Pages of the largest
+ * MaxResults (50 targets, 10 policies) are followed through NextToken as
+ * List calls are.
  */
 #define ECS_AAS_NAMESPACE	"ecs"
 #define ECS_AAS_DIMENSION	"ecs:service:DesiredCount"
@@ -120,9 +121,11 @@ int ecs_aas_register_scalable_target(struct ecs_client *c, const char *id,
  * them ({timestamp, message, ingestionTime}), oldest first. With
  * token NULL: the latest limit events (startFromHead false); else the
  * events after the position token names (a nextForwardToken of an
- * earlier answer). *next_token (may be NULL): the nextForwardToken to ask
- * for what comes after, a string the caller frees. A group or stream
- * that does not exist fails with ECS_E_NOTFOUND.
+ * earlier answer), at most limit of them (limit <= 0: as many as fit in
+ * an answer; above 10000: 10000), so that an answer holding limit events
+ * may have more after it. *next_token (may be NULL): the nextForwardToken
+ * to ask for what comes after, a string the caller frees. A group or
+ * stream that does not exist fails with ECS_E_NOTFOUND.
  */
 int ecs_logs_get_events(struct ecs_client *c, const char *group, const char *stream,
     long limit, const char *token, json_t **events, char **next_token,

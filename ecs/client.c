@@ -1,13 +1,16 @@
 /*
- * One ECS API call over JSON 1.1: the request is encoded, signed and
- * sent, and the response parsed. Every attempt first takes a token of its
- * throttling category from the pacer (ecs/pace.c), which spaces requests
- * to ECS's rates and slows down after a ThrottlingException; a throttled
- * attempt is retried through the pacer for as long as max_throttle_wait
- * allows, 5xx and transport errors with capped exponential backoff and
- * full jitter up to max_attempts, all within the call's time budget (time
- * spent waiting for tokens does not count against it). A call reads as
- * steps: call_begin(), then per attempt a token, attempt(), account() and
+ * One AWS API call over JSON 1.1, to ECS, Application Auto Scaling or
+ * CloudWatch Logs (the operation's service in ecs/ops.c says which: its
+ * endpoint, X-Amz-Target prefix and SigV4 name): the request is encoded,
+ * signed and sent, and the response parsed. Every attempt first takes a
+ * token of its throttling category from the pacer (ecs/pace.c), which
+ * spaces requests to the services' rates and slows down after a
+ * ThrottlingException; a throttled attempt is retried through the pacer
+ * for as long as max_throttle_wait allows, 5xx and transport errors with
+ * capped exponential backoff and full jitter up to max_attempts, all
+ * within the call's time budget (time spent waiting for tokens does not
+ * count against it). A call reads as steps: call_begin(), then per
+ * attempt a token, client_attempt() (in client_attempt.c), account() and
  * retry_decision(). A mutation that may have been sent is never sent
  * again. The figures behind ecs_client_stats() live in client_stats.c.
  */
@@ -20,13 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "ecs/client_int.h"
 #include "ecs/client_stats.h"
 #include "ecs/clock.h"
 #include "ecs/config.h"
@@ -34,16 +35,7 @@
 #include "ecs/http.h"
 #include "ecs/ops.h"
 #include "ecs/pace.h"
-#include "ecs/redact.h"
-#include "ecs/sigv4.h"
 #include "ecs/xmalloc.h"
-
-#ifndef ECSFS_VERSION
-#define ECSFS_VERSION "0.0.0"
-#endif
-
-#define ECS_TARGET_PREFIX	"AmazonEC2ContainerServiceV20141113."
-#define ECS_CONTENT_TYPE	"application/x-amz-json-1.1"
 
 /* Backoff after 5xx and transport errors: doubling per retry, up to the cap. */
 #define BACKOFF_BASE_MS		50
@@ -51,21 +43,6 @@
 /* An attempt is not started with less time than this left. */
 #define ATTEMPT_MIN_MS		20
 
-struct ecs_client {
-	const struct ecs_config	*cfg;
-	struct creds_provider	*creds;
-	struct http_pool	*http;
-	char			*url;		/* endpoint + "/" */
-	char			*host;		/* the Host header value */
-	char			*path;		/* the request path, for signing */
-	struct pace		*pace;		/* thread-safe itself */
-	struct client_stats	*st;		/* thread-safe itself */
-	/* Whether the caller is going away; set before any call, NULL: never. */
-	int			(*interrupted)(void);
-	atomic_int		 shut;		/* set once by ecs_client_shutdown() */
-	pthread_mutex_t		 sleep_lock;
-	pthread_cond_t		 sleep_cond;	/* on CLOCK_MONOTONIC; broadcast at shutdown */
-};
 
 /* How often a sleeping call asks whether its caller is going away. */
 #define INTERRUPT_SLICE_US	100000
@@ -78,20 +55,6 @@ mono_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* Whether the client is shut down or the caller of this thread's call is going away. */
-static int
-stopping(const struct ecs_client *c)
-{
-	return atomic_load(&c->shut) || (c->interrupted != NULL && c->interrupted());
-}
-
-/* stopping() for creds_get_stop(). */
-static int
-creds_stop(void *arg)
-{
-	return stopping(arg);
 }
 
 /*
@@ -107,7 +70,7 @@ client_sleep_us(void *arg, uint64_t us)
 	struct timespec ts;
 
 	for (;;) {
-		if (stopping(c))
+		if (client_stopping(c))
 			return 1;
 		if ((now = mono_us()) >= end)
 			return 0;
@@ -159,52 +122,40 @@ backoff_ms(int retry)
 	return (int64_t)jitter(ceiling);
 }
 
-/*
- * Splits the endpoint URL into the request URL, the Host header (without a
- * default port, as the AWS SDKs sign it) and the path to sign.
- */
-static int
-parse_endpoint(struct ecs_client *c, const char *endpoint, struct ecs_error *err)
+/* The endpoint URL of service i in cfg (ECS's may be only in cfg->endpoint). */
+static const char *
+endpoint_of(const struct ecs_config *cfg, int i)
 {
-	CURLU *u = NULL;
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-	size_t len = strlen(endpoint), i;
-	int rc = -1;
+	if (cfg->endpoints[i] == NULL && i == ECS_SVC_ECS)
+		return cfg->endpoint;
+	return cfg->endpoints[i];
+}
 
-	while (len > 0 && endpoint[len - 1] == '/')
-		len--;
-	c->url = xasprintf("%.*s/", (int)len, endpoint);
-	if ((u = curl_url()) == NULL ||
-	    curl_url_set(u, CURLUPART_URL, c->url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-		ecs_error_set(err, ECS_E_CONFIG, "bad endpoint URL: %s", endpoint);
-		goto fail;
+/* Fills ep[] with the endpoint of every service the client calls. */
+static int
+endpoints_parse(const struct ecs_config *cfg, struct client_endpoint *ep,
+    struct ecs_error *err)
+{
+	int i;
+
+	for (i = 0; i < ECS_SVC_COUNT; i++) {
+		if (ecs_services[i].option == NULL)
+			continue;
+		if (client_endpoint_parse(&ep[i], ecs_services[i].title,
+		    endpoint_of(cfg, i), err) != 0)
+			return -1;
 	}
-	if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
-		ecs_error_set(err, ECS_E_CONFIG,
-		    "endpoint %s: scheme must be http or https", endpoint);
-		goto fail;
-	}
-	for (i = 0; host[i] != '\0'; i++)
-		if (host[i] >= 'A' && host[i] <= 'Z')
-			host[i] = (char)(host[i] - 'A' + 'a');
-	if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK && port != NULL &&
-	    !(strcasecmp(scheme, "http") == 0 && strcmp(port, "80") == 0) &&
-	    !(strcasecmp(scheme, "https") == 0 && strcmp(port, "443") == 0))
-		c->host = xasprintf("%s:%s", host, port);
-	else
-		c->host = xstrdup(host);
-	c->path = xstrdup(path);
-	rc = 0;
-fail:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return rc;
+	return 0;
+}
+
+/* Frees what endpoints_parse() filled. */
+static void
+endpoints_free(struct client_endpoint *ep)
+{
+	int i;
+
+	for (i = 0; i < ECS_SVC_COUNT; i++)
+		client_endpoint_free(&ep[i]);
 }
 
 /* How long throttled calls may wait, in ms. */
@@ -236,20 +187,14 @@ pace_config_from(const struct ecs_config *cfg, struct pace_config *pc,
 int
 ecs_client_validate(const struct ecs_config *cfg, struct ecs_error *err)
 {
-	struct ecs_client scratch;
+	struct client_endpoint ep[ECS_SVC_COUNT];
 	struct pace_config pc;
 	int rc;
 
 	ecs_error_clear(err);
-	memset(&scratch, 0, sizeof(scratch));
-	if (cfg->endpoint == NULL) {
-		ecs_error_set(err, ECS_E_CONFIG, "no endpoint");
-		return -1;
-	}
-	rc = parse_endpoint(&scratch, cfg->endpoint, err);
-	free(scratch.url);
-	free(scratch.host);
-	free(scratch.path);
+	memset(ep, 0, sizeof(ep));
+	rc = endpoints_parse(cfg, ep, err);
+	endpoints_free(ep);
 	if (rc != 0)
 		return -1;
 	return pace_config_from(cfg, &pc, err);
@@ -275,7 +220,7 @@ ecs_client_new(const struct ecs_config *cfg, struct creds_provider *creds)
 	pthread_condattr_destroy(&ca);
 	c->st = client_stats_new();
 	ecs_error_clear(&err);
-	if (cfg->endpoint == NULL || parse_endpoint(c, cfg->endpoint, &err) != 0)
+	if (endpoints_parse(cfg, c->ep, &err) != 0)
 		goto fail;
 	if (pace_config_from(cfg, &pc, &err) != 0)
 		goto fail;
@@ -319,9 +264,7 @@ ecs_client_free(struct ecs_client *c)
 	client_stats_free(c->st);
 	pthread_cond_destroy(&c->sleep_cond);
 	pthread_mutex_destroy(&c->sleep_lock);
-	free(c->url);
-	free(c->host);
-	free(c->path);
+	endpoints_free(c->ep);
 	free(c);
 }
 
@@ -332,37 +275,6 @@ ecs_client_stats(struct ecs_client *c, struct buf *out)
 	pace_stats(c->pace, out);
 }
 
-/* One call in progress: what it sends, its bounds and its counts so far. */
-struct call {
-	struct ecs_client	*c;
-	const char		*op;
-	const struct ecs_op	*e;		/* NULL: not in ecs_ops[] */
-	enum ecs_category	 cat;
-	int			 mutating;
-	char			*body;
-	char			*target;
-	int64_t			 start;		/* monotonic ms */
-	int64_t			 deadline;	/* monotonic ms, moved on by token waits */
-	uint64_t		 throttle_until;	/* pacer time */
-	long			 throttle_wait_ms;
-	int			 max_attempts;
-	int			 n;		/* attempts sent */
-	int			 failures;	/* 5xx answers and transport failures */
-	int			 nthrottled;
-	int			 refreshed;	/* credentials reloaded once */
-	int			 retry;		/* the next attempt is a retry */
-	int			 maybe_sent;	/* the last attempt's, when unanswered */
-	uint64_t		 token_wait;	/* why the pacer said no, in us */
-};
-
-/* What one attempt came to. */
-enum outcome {
-	OUT_OK,			/* a 2xx answer, parsed */
-	OUT_ANSWER,		/* an error answer */
-	OUT_NO_ANSWER,		/* no answer; k->maybe_sent says if it left */
-	OUT_NOT_SENT,		/* nothing sent: no credentials, cannot sign, stopped */
-};
-
 /* What the call does after an attempt. */
 enum decision {
 	DECIDE_DONE,		/* return what err says */
@@ -370,184 +282,6 @@ enum decision {
 	DECIDE_REFRESH,		/* reload the credentials, then again */
 	DECIDE_BACKOFF,		/* sleep the backoff, then again */
 };
-
-/*
- * The transfer's stop function: a shutdown stops anything; the caller
- * going away stops a read, and a mutation only while it cannot have been
- * sent, since one that was must hear how it ended.
- */
-static int
-transfer_stop(void *arg, int on_wire)
-{
-	const struct call *k = arg;
-
-	if (atomic_load(&k->c->shut))
-		return 1;
-	if (k->mutating && on_wire)
-		return 0;
-	return k->c->interrupted != NULL && k->c->interrupted();
-}
-
-/* Parses a 2xx body into a JSON object (an empty body is {}). */
-static int
-parse_result(const struct http_response *resp, json_t **out, struct ecs_error *err)
-{
-	json_error_t jerr;
-	json_t *j;
-
-	if (resp->body.len == 0) {
-		*out = json_object();
-		return 0;
-	}
-	j = json_loadb(resp->body.data, resp->body.len, 0, &jerr);
-	if (j == NULL || !json_is_object(j)) {
-		ecs_error_clear(err);
-		err->http_status = resp->status;
-		snprintf(err->request_id, sizeof(err->request_id), "%s",
-		    resp->request_id);
-		if (j == NULL)
-			ecs_error_set(err, ECS_E_PROTOCOL,
-			    "HTTP %ld response is not JSON: %s", resp->status,
-			    jerr.text);
-		else
-			ecs_error_set(err, ECS_E_PROTOCOL,
-			    "HTTP %ld response is not a JSON object", resp->status);
-		json_decref(j);
-		return -1;
-	}
-	*out = j;
-	return 0;
-}
-
-/* Scrubs the secrets of cr, and any security token, out of err's texts. */
-static void
-scrub(struct ecs_error *err, const struct creds *cr)
-{
-	const char *secrets[2];
-
-	secrets[0] = cr != NULL ? cr->secret_key : NULL;
-	secrets[1] = cr != NULL ? cr->session_token : NULL;
-	ecs_redact(err->message, sizeof(err->message), secrets, 2);
-	ecs_redact(err->aws_code, sizeof(err->aws_code), secrets, 2);
-	ecs_redact(err->request_id, sizeof(err->request_id), secrets, 2);
-}
-
-/*
- * Signs and sends one request that must end by k->deadline and reads its
- * answer: *resp (a new reference) on OUT_OK, err otherwise. Every error
- * text is scrubbed of the credentials used.
- */
-static enum outcome
-attempt(struct call *k, json_t **resp, struct ecs_error *err)
-{
-	struct ecs_client *c = k->c;
-	struct creds cr;
-	struct sigv4_output so;
-	struct sigv4_header sh[3];
-	struct sigv4_input si;
-	struct http_request hr;
-	struct http_response hresp;
-	char *hdrs[8];
-	size_t nh = 0, i;
-	int64_t budget_ms;
-	enum outcome out = OUT_NOT_SENT;
-
-	memset(&so, 0, sizeof(so));
-	memset(&cr, 0, sizeof(cr));
-	memset(&hresp, 0, sizeof(hresp));
-	buf_init(&hresp.body);
-	ecs_error_clear(err);
-	k->maybe_sent = 0;
-	if (creds_get_stop(c->creds, &cr, creds_stop, c, err) != 0)
-		goto out;
-
-	sh[0].name = "Host";
-	sh[0].value = c->host;
-	sh[1].name = "Content-Type";
-	sh[1].value = ECS_CONTENT_TYPE;
-	sh[2].name = "X-Amz-Target";
-	sh[2].value = k->target;
-	memset(&si, 0, sizeof(si));
-	si.method = "POST";
-	si.path = c->path;
-	si.query = NULL;
-	si.headers = sh;
-	si.nheaders = 3;
-	si.body = k->body;
-	si.body_len = strlen(k->body);
-	si.region = c->cfg->region;
-	si.service = "ecs";
-	si.access_key = cr.access_key;
-	si.secret_key = cr.secret_key;
-	si.session_token = cr.session_token[0] != '\0' ? cr.session_token : NULL;
-	si.when = time(NULL);
-	si.normalize_path = 1;
-	si.sign_body = 0;
-	if (sigv4_sign(&si, &so) != 0) {
-		ecs_error_set(err, ECS_E_INTERNAL, "cannot sign the %s request",
-		    k->op);
-		goto out;
-	}
-
-	hdrs[nh++] = xasprintf("Host: %s", c->host);
-	hdrs[nh++] = xasprintf("Content-Type: %s", ECS_CONTENT_TYPE);
-	hdrs[nh++] = xasprintf("X-Amz-Target: %s", k->target);
-	hdrs[nh++] = xasprintf("X-Amz-Date: %s", so.amz_date);
-	if (si.session_token != NULL)
-		hdrs[nh++] = xasprintf("X-Amz-Security-Token: %s", cr.session_token);
-	hdrs[nh++] = xasprintf("Authorization: %s", so.authorization);
-	hdrs[nh++] = xstrdup("User-Agent: ecsfs/" ECSFS_VERSION);
-
-	/* Getting credentials may have run a process: measure what is left. */
-	budget_ms = k->deadline - ecs_now_ms();
-	if (budget_ms < 1)
-		budget_ms = 1;
-	memset(&hr, 0, sizeof(hr));
-	hr.method = "POST";
-	hr.url = c->url;
-	hr.headers = (const char *const *)hdrs;
-	hr.nheaders = nh;
-	hr.body = k->body;
-	hr.body_len = si.body_len;
-	hr.timeout_ms = budget_ms;
-	hr.stop = transfer_stop;
-	hr.stop_arg = k;
-	hr.once = k->mutating;
-	hr.connect_timeout_ms = c->cfg->connect_timeout_ms > 0 &&
-	    c->cfg->connect_timeout_ms < budget_ms ?
-	    c->cfg->connect_timeout_ms : budget_ms;
-	if (http_do(c->http, &hr, &hresp, err) != 0) {
-		k->maybe_sent = hresp.maybe_sent;
-		out = OUT_NO_ANSWER;
-	} else if (hresp.status >= 200 && hresp.status <= 299) {
-		out = parse_result(&hresp, resp, err) == 0 ? OUT_OK : OUT_ANSWER;
-		if (out == OUT_OK) {
-			err->code = ECS_OK;
-			err->http_status = hresp.status;
-			snprintf(err->request_id, sizeof(err->request_id), "%s",
-			    hresp.request_id);
-		}
-	} else {
-		ecs_error_parse(hresp.status, hresp.body.data, hresp.body.len,
-		    hresp.error_type, hresp.request_id, err);
-		out = OUT_ANSWER;
-	}
-
-	for (i = 0; i < nh; i++) {
-		explicit_bzero(hdrs[i], strlen(hdrs[i]));
-		free(hdrs[i]);
-	}
-out:
-	scrub(err, &cr);
-	if (hresp.body.data != NULL)
-		explicit_bzero(hresp.body.data, hresp.body.len);
-	http_response_free(&hresp);
-	if (so.authorization != NULL)
-		explicit_bzero(so.authorization, strlen(so.authorization));
-	sigv4_output_free(&so);
-	explicit_bzero(&cr, sizeof(cr));
-	return out;
-}
 
 /* Appends a note to err's message, as far as it fits. */
 static void __attribute__((format(printf, 2, 3)))
@@ -624,6 +358,8 @@ call_begin(struct call *k, struct ecs_client *c, const char *op, json_t *req,
 	k->op = op;
 	k->e = ecs_op_find(op);
 	k->cat = k->e != NULL ? k->e->category : ECS_CAT_OTHER;
+	k->svc = &ecs_services[k->e != NULL ? k->e->service : ECS_SVC_ECS];
+	k->ep = &c->ep[k->e != NULL ? k->e->service : ECS_SVC_ECS];
 	k->mutating = k->e != NULL && k->e->mutating;
 	k->start = ecs_now_ms();
 	k->deadline = k->start + (c->cfg->timeout_ms > 0 ? c->cfg->timeout_ms : 15000);
@@ -641,7 +377,7 @@ call_begin(struct call *k, struct ecs_client *c, const char *op, json_t *req,
 		    op);
 		return -1;
 	}
-	k->target = xasprintf(ECS_TARGET_PREFIX "%s", op);
+	k->target = xasprintf("%s%s", k->svc->target_prefix, op);
 	return 0;
 }
 
@@ -734,7 +470,7 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 		goto done;
 	for (;;) {
 		/* Every attempt waits its turn; the wait is not part of the budget. */
-		if (stopping(c)) {
+		if (client_stopping(c)) {
 			fail_interrupted(&k, err, 0);
 			goto done;
 		}
@@ -752,14 +488,14 @@ ecs_client_call(struct ecs_client *c, const char *op, json_t *req, json_t **resp
 			fail_busy(&k, pr, &last, err);
 			goto done;
 		}
-		if (stopping(c)) {
+		if (client_stopping(c)) {
 			pace_refund(c->pace, &ticket);
 			fail_interrupted(&k, err, 0);
 			goto done;
 		}
 		k.deadline += (int64_t)(ticket.waited_us / 1000);
 		k.n++;
-		out = attempt(&k, resp, &last);
+		out = client_attempt(&k, resp, &last);
 		account(&k, out, &last, &ticket);
 		if (out == OUT_OK) {
 			*err = last;

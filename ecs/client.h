@@ -1,8 +1,11 @@
 /*
- * One ECS API call over JSON 1.1: serialise, sign (SigV4, service "ecs"),
- * send, parse the result or the error. Every attempt is paced: it takes a
- * token of its throttling category first (ecs/pace.h; rates from
- * cfg->rate, else ECS's). ThrottlingException is retried through the
+ * One AWS API call over JSON 1.1: serialise, sign, send, parse the result
+ * or the error. The operation's row of ecs/ops.c names its service (ECS,
+ * Application Auto Scaling or CloudWatch Logs), hence its endpoint
+ * (cfg->endpoints), its X-Amz-Target prefix and the SigV4 service name it
+ * is signed for; an operation not in the table goes to ECS. Every attempt
+ * is paced: it takes a token of its throttling category first
+ * (ecs/pace.h; rates from cfg->rate, else the defaults). ThrottlingException is retried through the
  * pacer until the next token would be more than max_throttle_wait after
  * the call began (then ECS_E_BUSY); HTTP 5xx and connection errors are
  * retried with capped exponential backoff and full jitter up to
@@ -31,7 +34,8 @@ struct ecs_client;
 
 /*
  * Checks what ecs_client_new() would refuse in cfg that ecs_config_load()
- * does not: the endpoint URL as libcurl parses it, and the rate overrides
+ * does not: every service's endpoint URL as libcurl parses it (the error
+ * names the service), and the rate overrides
  * ("BURST:REFILL"). Returns 0, or -1 with err
  * (ECS_E_CONFIG) saying in one line which option is wrong and why.
  */

@@ -203,9 +203,9 @@ config_true(const char *v)
 	return v != NULL && strcasecmp(v, "true") == 0;
 }
 
-/* Checks an endpoint URL and stores it without trailing slashes. */
+/* Checks the endpoint URL of service i and stores it without trailing slashes. */
 static int
-config_set_endpoint(struct ecs_config *cfg, const char *url, const char *from,
+config_set_endpoint(struct ecs_config *cfg, int i, const char *url,
     struct ecs_error *err)
 {
 	size_t skip, n;
@@ -221,71 +221,139 @@ config_set_endpoint(struct ecs_config *cfg, const char *url, const char *from,
 	    !iscntrl((unsigned char)*s); s++)
 		;
 	if (skip == 0 || url[skip] == '\0' || url[skip] == '/' || *s != '\0') {
-		ecs_error_set(err, ECS_E_CONFIG, "invalid endpoint \"%.200s\" "
-		    "(from %s): it must be an http:// or https:// URL", url, from);
+		ecs_error_set(err, ECS_E_CONFIG, "invalid %s%sendpoint \"%.200s\" "
+		    "(from %s): it must be an http:// or https:// URL",
+		    i == ECS_SVC_ECS ? "" : ecs_services[i].title,
+		    i == ECS_SVC_ECS ? "" : " ", url,
+		    cfg->endpoint_sources[i]);
 		return -1;
 	}
 	n = strlen(url);
 	while (n > skip && url[n - 1] == '/')
 		n--;
-	cfg->endpoint = xstrndup(url, n);
+	cfg->endpoints[i] = xstrndup(url, n);
 	return 0;
 }
 
 /*
- * Sets cfg->endpoint: -o endpoint, AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL,
- * the ecs endpoint_url of the profile's [services NAME] section or of its
- * own "ecs" sub-section, the profile's endpoint_url, else the regional
- * endpoint. AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true (or the profile's
- * ignore_configured_endpoint_urls) skips all but -o endpoint.
+ * The endpoint URL the configuration names for svc, or NULL: the steps of
+ * ecs_endpoint_lookup() but for the override and the regional default.
+ * *source gets what named it.
  */
-static int
-config_endpoint(struct ecs_config *cfg, const struct ecs_config_overrides *ov,
-    struct ecs_error *err)
+static const char *
+config_endpoint_configured(enum ecs_service_id svc,
+    const struct ecs_config *cfg, char **source)
 {
-	const char *v, *file, *svc, *ign;
-	char *section, *from;
-	int rc;
+	const struct ecs_service *s = &ecs_services[svc];
+	const char *v, *file, *svcs, *ign;
+	char *name, *key;
 
-	if (ov != NULL && ov->endpoint != NULL && *ov->endpoint != '\0')
-		return config_set_endpoint(cfg, ov->endpoint, "-o endpoint",
-		    err);
 	ign = config_env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-	if (ign == NULL)
+	if (ign == NULL && cfg != NULL)
 		ign = config_profile_value(cfg,
 		    "ignore_configured_endpoint_urls", &file);
-	if (!config_true(ign)) {
-		if ((v = config_env("AWS_ENDPOINT_URL_ECS")) != NULL)
-			return config_set_endpoint(cfg, v,
-			    "AWS_ENDPOINT_URL_ECS", err);
-		if ((v = config_env("AWS_ENDPOINT_URL")) != NULL)
-			return config_set_endpoint(cfg, v, "AWS_ENDPOINT_URL",
-			    err);
-		if ((svc = config_profile_value(cfg, "services", &file)) !=
-		    NULL) {
-			section = xasprintf("services %s", svc);
-			v = ini_get(cfg->config_ini, section, "ecs.endpoint_url");
-			free(section);
-			if (v != NULL && *v != '\0') {
-				from = xasprintf("[services %s] in %s", svc,
-				    cfg->config_file);
-				rc = config_set_endpoint(cfg, v, from, err);
-				free(from);
-				return rc;
-			}
-		}
-		if ((v = config_profile_value(cfg, "ecs.endpoint_url",
-		    &file)) != NULL ||
-		    (v = config_profile_value(cfg, "endpoint_url", &file)) !=
-		    NULL) {
-			from = xasprintf("profile %s in %s", cfg->profile, file);
-			rc = config_set_endpoint(cfg, v, from, err);
-			free(from);
-			return rc;
+	if (config_true(ign))
+		return NULL;
+	name = xasprintf("AWS_ENDPOINT_URL_%s", s->env_suffix);
+	v = config_env(name);
+	if (v != NULL) {
+		*source = name;
+		return v;
+	}
+	free(name);
+	if ((v = config_env("AWS_ENDPOINT_URL")) != NULL) {
+		*source = xstrdup("AWS_ENDPOINT_URL");
+		return v;
+	}
+	if (cfg == NULL || cfg->profile == NULL)
+		return NULL;
+	key = xasprintf("%s.endpoint_url", s->config_key);
+	if ((svcs = config_profile_value(cfg, "services", &file)) != NULL) {
+		name = xasprintf("services %s", svcs);
+		v = ini_get(cfg->config_ini, name, key);
+		free(name);
+		if (v != NULL && *v != '\0') {
+			*source = xasprintf("[services %s] in %s", svcs,
+			    cfg->config_file);
+			free(key);
+			return v;
 		}
 	}
-	cfg->endpoint = xasprintf("https://ecs.%s.amazonaws.com%s",
-	    cfg->region, strncmp(cfg->region, "cn-", 3) == 0 ? ".cn" : "");
+	if ((v = config_profile_value(cfg, key, &file)) != NULL ||
+	    (v = config_profile_value(cfg, "endpoint_url", &file)) != NULL)
+		*source = xasprintf("profile %s in %s", cfg->profile, file);
+	free(key);
+	return v;
+}
+
+char *
+ecs_endpoint_lookup(enum ecs_service_id svc, const char *region,
+    const char *override, const char *from, const struct ecs_config *cfg,
+    char **source)
+{
+	char *src = NULL, *url;
+	const char *v;
+
+	if (region == NULL || *region == '\0')
+		region = "us-east-1";
+	if (override != NULL && *override != '\0') {
+		v = override;
+		src = xstrdup(from != NULL ? from : "the command line");
+	} else if ((v = config_endpoint_configured(svc, cfg, &src)) == NULL)
+		src = xstrdup("the regional default");
+	if (v != NULL)
+		url = xstrdup(v);
+	else
+		url = xasprintf("https://%s.%s.amazonaws.com%s",
+		    ecs_services[svc].host_prefix, region,
+		    strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
+	if (source != NULL)
+		*source = src;
+	else
+		free(src);
+	return url;
+}
+
+char *
+ecs_endpoint_env(enum ecs_service_id svc, const char *region)
+{
+	char *u = ecs_endpoint_lookup(svc, region, NULL, NULL, NULL, NULL);
+	size_t n = strlen(u);
+
+	while (n > 0 && u[n - 1] == '/')
+		u[--n] = '\0';
+	return u;
+}
+
+/*
+ * Sets the endpoint of every service the client calls, each from its own
+ * override; ECS's is cfg->endpoint too.
+ */
+static int
+config_endpoints(struct ecs_config *cfg, const struct ecs_config_overrides *ov,
+    struct ecs_error *err)
+{
+	const char *over;
+	char *url, *opt;
+	int i, rc;
+
+	for (i = 0; i < ECS_SVC_COUNT; i++) {
+		if (ecs_services[i].option == NULL)
+			continue;
+		over = ov != NULL ? ov->endpoints[i] : NULL;
+		if (i == ECS_SVC_ECS && (over == NULL || *over == '\0') &&
+		    ov != NULL)
+			over = ov->endpoint;
+		opt = xasprintf("-o %s", ecs_services[i].option);
+		url = ecs_endpoint_lookup((enum ecs_service_id)i, cfg->region,
+		    over, opt, cfg, &cfg->endpoint_sources[i]);
+		free(opt);
+		rc = config_set_endpoint(cfg, i, url, err);
+		free(url);
+		if (rc != 0)
+			return -1;
+	}
+	cfg->endpoint = cfg->endpoints[ECS_SVC_ECS];
 	return 0;
 }
 
@@ -373,7 +441,7 @@ ecs_config_load(const struct ecs_config_overrides *ov, struct ecs_config *cfg,
 		goto fail;
 	if (config_profile(cfg, ov, err) != 0 ||
 	    config_region(cfg, ov, err) != 0 ||
-	    config_endpoint(cfg, ov, err) != 0 ||
+	    config_endpoints(cfg, ov, err) != 0 ||
 	    config_max_attempts(cfg, ov, err) != 0)
 		goto fail;
 	if ((v = config_env("AWS_CA_BUNDLE")) != NULL ||
@@ -400,7 +468,10 @@ ecs_config_free(struct ecs_config *cfg)
 		return;
 	free(cfg->region);
 	free(cfg->region_source);
-	free(cfg->endpoint);
+	for (int i = 0; i < ECS_SVC_COUNT; i++) {
+		free(cfg->endpoints[i]);
+		free(cfg->endpoint_sources[i]);
+	}
 	free(cfg->profile);
 	free(cfg->config_file);
 	free(cfg->credentials_file);

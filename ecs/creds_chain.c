@@ -4,7 +4,7 @@
  * source_profile chains and credential_source. The first source that is
  * configured is the provider's for its lifetime.
  */
-#include "ecs/creds_chain.h"
+#include "ecs/creds_src.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -26,15 +26,13 @@
 #include "ecs/sts.h"
 #include "ecs/xmalloc.h"
 
-/* Longest chain of source_profile links followed. */
-#define MAX_CHAIN		8
 
 /* Files already warned about; at most one warning per file and process. */
 static pthread_mutex_t warn_mu = PTHREAD_MUTEX_INITIALIZER;
 static char *warned[16];	/* protected by warn_mu */
 
 /* The value of an environment variable, or NULL when it is unset or empty. */
-static const char *
+const char *
 creds_env_get(const char *name)
 {
 	const char *v = getenv(name);
@@ -201,7 +199,7 @@ creds_reload_file(const char *path, const char *section, struct creds *out,
 }
 
 /* Puts "what: " in front of err's message. */
-static void
+void
 creds_prefix(struct ecs_error *err, const char *what)
 {
 	char msg[sizeof(err->message)];
@@ -211,7 +209,7 @@ creds_prefix(struct ecs_error *err, const char *what)
 }
 
 /* The pool for the provider's HTTP calls, made on first use. */
-static struct http_pool *
+struct http_pool *
 creds_pool(struct creds_provider *p)
 {
 	if (p->pool == NULL)
@@ -220,7 +218,7 @@ creds_pool(struct creds_provider *p)
 }
 
 /* The STS endpoint and signing region of p, for a call st may stop. */
-static void
+void
 creds_sts_target(struct creds_provider *p, const struct creds_stopper *st,
     struct sts_target *t)
 {
@@ -229,34 +227,6 @@ creds_sts_target(struct creds_provider *p, const struct creds_stopper *st,
 	t->region = p->region;
 	t->st = st;
 }
-
-/*
- * Looking at one profile: the configuration, the profile's name and its
- * config file section, and where the chain has looked so far.
- */
-struct creds_ctx {
-	const struct ecs_config	*cfg;
-	const char		*profile;
-	char			*section;	/* config file section of profile */
-	int			 skip_env;	/* -o profile: no environment keys */
-	int			 depth;		/* source_profile links followed */
-	const char		*visited[MAX_CHAIN + 1];
-	struct buf		*looked;	/* "where it looked" for the last line */
-};
-
-/*
- * One source of the chain: configured() says whether it applies (1, with
- * p filled in for fetch), 0 when not (it appends where it looked to
- * ctx->looked), -1 with err when it is set up wrongly; fetch() loads the
- * credentials, -2 when st said to stop.
- */
-struct creds_source {
-	const char	*name;
-	int		(*configured)(struct creds_provider *p,
-			    struct creds_ctx *ctx, struct ecs_error *err);
-	int		(*fetch)(struct creds_provider *p, struct creds *out,
-			    const struct creds_stopper *st, struct ecs_error *err);
-};
 
 /* The config file section of profile name: "profile NAME" or "default". */
 static char *
@@ -273,7 +243,7 @@ creds_section_of(const struct ecs_config *cfg, const char *name)
 }
 
 /* The value of key in the profile: the credentials file, then the config file. */
-static const char *
+const char *
 creds_profile_get(const struct creds_ctx *ctx, const char *key)
 {
 	const char *v;
@@ -295,7 +265,7 @@ creds_sts_setup(struct creds_provider *p, const struct ecs_config *cfg)
 }
 
 /* Reads duration_seconds of the profile into p; -1 with err when bad. */
-static int
+int
 creds_duration(struct creds_provider *p, const struct creds_ctx *ctx,
     struct ecs_error *err)
 {
@@ -317,7 +287,7 @@ creds_duration(struct creds_provider *p, const struct creds_ctx *ctx,
 }
 
 /* A session name when none is configured: botocore-like, unique per process. */
-static char *
+char *
 creds_default_session(void)
 {
 	return xasprintf("ecsfs-%ld-%ld", (long)time(NULL), (long)getpid());
@@ -354,252 +324,6 @@ src_env_fetch(struct creds_provider *p, struct creds *out,
 		ecs_error_set(err, ECS_E_CREDS, "AWS_ACCESS_KEY_ID is no "
 		    "longer set");
 	return rc == 1 ? 0 : -1;
-}
-
-static int creds_profile_inner(struct creds_provider *p,
-    struct creds_ctx *ctx, const char *name, struct ecs_error *err);
-static int creds_credential_source(struct creds_provider *p,
-    struct creds_ctx *ctx, const char *what, struct ecs_error *err);
-
-/*
- * An assume-role profile: role_arn with source_profile or
- * credential_source. mfa_serial is refused: a daemon cannot prompt.
- */
-static int
-src_role_configured(struct creds_provider *p, struct creds_ctx *ctx,
-    struct ecs_error *err)
-{
-	const char *arn, *sp, *cs, *v;
-
-	if ((arn = creds_profile_get(ctx, "role_arn")) == NULL)
-		return 0;
-	sp = creds_profile_get(ctx, "source_profile");
-	cs = creds_profile_get(ctx, "credential_source");
-	if (sp == NULL && cs == NULL) {
-		if (creds_profile_get(ctx, "web_identity_token_file") != NULL)
-			return 0;	/* web identity's */
-		ecs_error_set(err, ECS_E_CREDS, "assume-role profile %s: "
-		    "role_arn needs source_profile or credential_source",
-		    ctx->profile);
-		return -1;
-	}
-	if (sp != NULL && cs != NULL) {
-		ecs_error_set(err, ECS_E_CREDS, "assume-role profile %s sets "
-		    "both source_profile and credential_source", ctx->profile);
-		return -1;
-	}
-	if (creds_profile_get(ctx, "mfa_serial") != NULL) {
-		ecs_error_set(err, ECS_E_CREDS, "assume-role profile %s sets "
-		    "mfa_serial, but ecsfs runs unattended and cannot ask for "
-		    "an MFA code; use a role without MFA, or credentials "
-		    "from aws sts get-session-token in the environment",
-		    ctx->profile);
-		return -1;
-	}
-	p->role_arn = xstrdup(arn);
-	p->session_name = (v = creds_profile_get(ctx, "role_session_name")) !=
-	    NULL ? xstrdup(v) : creds_default_session();
-	if ((v = creds_profile_get(ctx, "external_id")) != NULL)
-		p->external_id = xstrdup(v);
-	if (creds_duration(p, ctx, err) != 0)
-		return -1;
-	creds_sts_setup(p, ctx->cfg);
-	p->inner = xcalloc(1, sizeof(*p->inner));
-	if (p->ca_bundle != NULL)
-		p->inner->ca_bundle = xstrdup(p->ca_bundle);
-	if (sp != NULL) {
-		if (creds_profile_inner(p->inner, ctx, sp, err) != 0)
-			return -1;
-	} else if (creds_credential_source(p->inner, ctx, cs, err) != 0)
-		return -1;
-	p->source = xasprintf("assume-role profile %s (%s, from %s)",
-	    ctx->profile, p->role_arn, p->inner->source);
-	return 1;
-}
-
-static int
-src_role_fetch(struct creds_provider *p, struct creds *out,
-    const struct creds_stopper *st, struct ecs_error *err)
-{
-	struct sts_target t;
-	struct creds base;
-	int rc;
-
-	memset(&base, 0, sizeof(base));
-	if ((rc = p->inner->src->fetch(p->inner, &base, st, err)) != 0)
-		return rc;
-	creds_sts_target(p, st, &t);
-	rc = sts_assume_role(&t, &base, p->role_arn, p->session_name,
-	    p->external_id, p->duration, out, err);
-	if (rc == -1)
-		creds_prefix(err, p->source);
-	explicit_bzero(&base, sizeof(base));
-	return rc;
-}
-
-/*
- * Web identity: the profile's web_identity_token_file and role_arn, else
- * AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN (IRSA).
- */
-static int
-src_webid_configured(struct creds_provider *p, struct creds_ctx *ctx,
-    struct ecs_error *err)
-{
-	const char *file, *arn, *name;
-
-	if ((file = creds_profile_get(ctx, "web_identity_token_file")) !=
-	    NULL) {
-		if ((arn = creds_profile_get(ctx, "role_arn")) == NULL) {
-			ecs_error_set(err, ECS_E_CREDS, "profile %s sets "
-			    "web_identity_token_file but no role_arn",
-			    ctx->profile);
-			return -1;
-		}
-		name = creds_profile_get(ctx, "role_session_name");
-		p->source = xasprintf("web identity (profile %s, %s)",
-		    ctx->profile, file);
-	} else if (!ctx->skip_env && ctx->depth == 0 &&
-	    (file = creds_env_get("AWS_WEB_IDENTITY_TOKEN_FILE")) != NULL) {
-		if ((arn = creds_env_get("AWS_ROLE_ARN")) == NULL) {
-			ecs_error_set(err, ECS_E_CREDS, "web identity: "
-			    "AWS_WEB_IDENTITY_TOKEN_FILE is set but "
-			    "AWS_ROLE_ARN is not");
-			return -1;
-		}
-		name = creds_env_get("AWS_ROLE_SESSION_NAME");
-		p->source = xasprintf("web identity "
-		    "(AWS_WEB_IDENTITY_TOKEN_FILE %s)", file);
-	} else {
-		if (ctx->depth == 0)
-			buf_adds(ctx->looked, ", web identity "
-			    "(AWS_WEB_IDENTITY_TOKEN_FILE)");
-		return 0;
-	}
-	p->token_file = xstrdup(file);
-	p->role_arn = xstrdup(arn);
-	p->session_name = name != NULL ? xstrdup(name) :
-	    creds_default_session();
-	if (creds_duration(p, ctx, err) != 0)
-		return -1;
-	creds_sts_setup(p, ctx->cfg);
-	return 1;
-}
-
-/* Reads the web identity token from path (it rotates) into tok[n]. */
-static int
-creds_read_token(const char *what, const char *path, char *tok, size_t n,
-    struct ecs_error *err)
-{
-	FILE *f;
-	size_t len;
-
-	if ((f = fopen(path, "re")) == NULL) {
-		ecs_error_set(err, ECS_E_CREDS, "%s: cannot read the token "
-		    "file %s: %s", what, path, strerror(errno));
-		return -1;
-	}
-	len = fread(tok, 1, n - 1, f);
-	fclose(f);
-	tok[len] = '\0';
-	while (len > 0 && strchr(" \t\r\n", tok[len - 1]) != NULL)
-		tok[--len] = '\0';
-	if (len == 0) {
-		ecs_error_set(err, ECS_E_CREDS, "%s: the token file %s is "
-		    "empty", what, path);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-src_webid_fetch(struct creds_provider *p, struct creds *out,
-    const struct creds_stopper *st, struct ecs_error *err)
-{
-	struct sts_target t;
-	char *tok;
-	int rc = -1;
-
-	tok = xmalloc(16384);
-	if (creds_read_token(p->source, p->token_file, tok, 16384, err) != 0)
-		goto done;
-	creds_sts_target(p, st, &t);
-	if ((rc = sts_assume_role_with_web_identity(&t, p->role_arn,
-	    p->session_name, tok, p->duration, out, err)) == -1) {
-		ecs_redact(err->message, sizeof(err->message),
-		    (const char *const *)&tok, 1);
-		creds_prefix(err, p->source);
-	}
-done:
-	explicit_bzero(tok, 16384);
-	free(tok);
-	return rc;
-}
-
-/*
- * An SSO profile: sso_session (its [sso-session NAME] section has
- * sso_start_url and sso_region) or the legacy sso_start_url and
- * sso_region in the profile; sso_account_id and sso_role_name.
- */
-static int
-src_sso_configured(struct creds_provider *p, struct creds_ctx *ctx,
-    struct ecs_error *err)
-{
-	const char *session, *url, *region, *acct, *role;
-	char *sec = NULL;
-	int rc = -1;
-
-	session = creds_profile_get(ctx, "sso_session");
-	url = creds_profile_get(ctx, "sso_start_url");
-	if (session == NULL && url == NULL)
-		return 0;
-	region = creds_profile_get(ctx, "sso_region");
-	if (session != NULL) {
-		sec = xasprintf("sso-session %s", session);
-		if (!ini_has_section(ctx->cfg->config_ini, sec)) {
-			ecs_error_set(err, ECS_E_CREDS, "SSO profile %s: "
-			    "sso_session %s has no [%s] section in %s",
-			    ctx->profile, session, sec, ctx->cfg->config_file);
-			goto done;
-		}
-		url = ini_get(ctx->cfg->config_ini, sec, "sso_start_url");
-		region = ini_get(ctx->cfg->config_ini, sec, "sso_region");
-	}
-	acct = creds_profile_get(ctx, "sso_account_id");
-	role = creds_profile_get(ctx, "sso_role_name");
-	if (url == NULL || region == NULL || acct == NULL || role == NULL) {
-		ecs_error_set(err, ECS_E_CREDS, "SSO profile %s needs "
-		    "sso_start_url, sso_region, sso_account_id and "
-		    "sso_role_name", ctx->profile);
-		goto done;
-	}
-	p->sso_profile = xstrdup(ctx->profile);
-	p->sso_session = session != NULL ? xstrdup(session) : NULL;
-	p->sso_url = xstrdup(url);
-	p->sso_region = xstrdup(region);
-	p->sso_account = xstrdup(acct);
-	p->sso_role = xstrdup(role);
-	p->source = xasprintf("SSO profile %s (account %s, role %s)",
-	    ctx->profile, acct, role);
-	rc = 1;
-done:
-	free(sec);
-	return rc;
-}
-
-static int
-src_sso_fetch(struct creds_provider *p, struct creds *out,
-    const struct creds_stopper *st, struct ecs_error *err)
-{
-	struct sso_profile s;
-
-	(void)st;
-	s.profile = p->sso_profile;
-	s.session = p->sso_session;
-	s.start_url = p->sso_url;
-	s.region = p->sso_region;
-	s.account_id = p->sso_account;
-	s.role_name = p->sso_role;
-	return sso_fetch(creds_pool(p), &s, out, err);
 }
 
 /* Fills p for a file source when [section] of ini has keys: 1, 0, -1. */
@@ -744,9 +468,9 @@ src_imds_fetch(struct creds_provider *p, struct creds *out,
 /* The chain, in botocore's order. */
 static const struct creds_source creds_sources[] = {
 	{ "environment", src_env_configured, src_env_fetch },
-	{ "assume-role", src_role_configured, src_role_fetch },
-	{ "web identity", src_webid_configured, src_webid_fetch },
-	{ "sso", src_sso_configured, src_sso_fetch },
+	{ "assume-role", creds_src_role_configured, creds_src_role_fetch },
+	{ "web identity", creds_src_webid_configured, creds_src_webid_fetch },
+	{ "sso", creds_src_sso_configured, creds_src_sso_fetch },
 	{ "shared credentials file", src_shared_configured, src_file_fetch },
 	{ "credential_process", src_process_configured, src_process_fetch },
 	{ "config file", src_config_configured, src_file_fetch },
@@ -770,7 +494,7 @@ creds_source_named(const char *name)
  * The source credentials of an assume-role profile from credential_source
  * (Environment, EcsContainer, Ec2InstanceMetadata) into p.
  */
-static int
+int
 creds_credential_source(struct creds_provider *p, struct creds_ctx *ctx,
     const char *what, struct ecs_error *err)
 {
@@ -824,7 +548,7 @@ creds_credential_source(struct creds_provider *p, struct creds_ctx *ctx,
  * skipping the environment and the container endpoint (a source_profile
  * names a profile, not the process's surroundings). Refuses a loop.
  */
-static int
+int
 creds_profile_inner(struct creds_provider *p, struct creds_ctx *ctx,
     const char *name, struct ecs_error *err)
 {

@@ -30,14 +30,20 @@ static const char *const code_names[] = {
 	[ECS_E_INTERNAL] = "internal error",
 };
 
-/* AWS error codes with a meaning of their own; the rest are ECS_E_AWS. */
+/*
+ * AWS error codes with a meaning of their own, of every service ecsfs
+ * calls (ECS, Application Auto Scaling, CloudWatch Logs, STS); the rest
+ * are ECS_E_AWS. DescribeTaskDefinition answers an unknown revision with
+ * ClientException: an invalid argument for whoever wrote it.
+ */
 static const struct {
 	const char	*aws_code;
 	enum ecs_code	 code;
 } aws_codes[] = {
 	{ "ClusterNotFoundException", ECS_E_NOTFOUND },
 	{ "ServiceNotFoundException", ECS_E_NOTFOUND },
-	{ "ResourceNotFoundException", ECS_E_NOTFOUND },
+	{ "ResourceNotFoundException", ECS_E_NOTFOUND },	/* also CloudWatch Logs' */
+	{ "ObjectNotFoundException", ECS_E_NOTFOUND },	/* Application Auto Scaling's */
 	{ "ServiceNotActiveException", ECS_E_NOTACTIVE },
 	{ "AccessDeniedException", ECS_E_ACCESS },
 	{ "AccessDenied", ECS_E_ACCESS },
@@ -53,7 +59,7 @@ static const struct {
 	{ "IncompleteSignatureException", ECS_E_ACCESS },
 	{ "InvalidParameterException", ECS_E_INVALID },
 	{ "ClientException", ECS_E_INVALID },
-	{ "ValidationException", ECS_E_INVALID },
+	{ "ValidationException", ECS_E_INVALID },	/* Application Auto Scaling's */
 	{ "ThrottlingException", ECS_E_THROTTLED },
 	{ "Throttling", ECS_E_THROTTLED },
 	{ "ThrottledException", ECS_E_THROTTLED },

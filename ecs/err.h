@@ -10,8 +10,8 @@
 
 enum ecs_code {
 	ECS_OK = 0,
-	ECS_E_INVALID,		/* bad input, InvalidParameterException, ClientException */
-	ECS_E_NOTFOUND,		/* ClusterNotFound, ServiceNotFound, a MISSING failure */
+	ECS_E_INVALID,		/* bad input, InvalidParameter, Client, Validation exceptions */
+	ECS_E_NOTFOUND,		/* ClusterNotFound, ServiceNotFound, ResourceNotFound, ObjectNotFound, MISSING */
 	ECS_E_NOTACTIVE,	/* ServiceNotActiveException */
 	ECS_E_ACCESS,		/* AccessDenied, UnrecognizedClient, InvalidSignature, ExpiredToken */
 	ECS_E_THROTTLED,	/* ThrottlingException after every retry */

@@ -63,6 +63,16 @@ static const struct pace_rate default_rates[ECS_CAT_COUNT] = {
 	[ECS_CAT_SERVICE_MODIFY] = { 50, 5 },
 	[ECS_CAT_RESOURCE_READ] = { 100, 20 },
 	[ECS_CAT_RESOURCE_MODIFY] = { 100, 40 },
+	/* ECS's "task definition read" bucket. */
+	[ECS_CAT_TASKDEF_READ] = { 50, 20 },
+	/*
+	 * Application Auto Scaling publishes no request rates: conservative
+	 * defaults, which -o rate_autoscaling_* can raise.
+	 */
+	[ECS_CAT_AUTOSCALING_READ] = { 20, 10 },
+	[ECS_CAT_AUTOSCALING_MODIFY] = { 10, 2 },
+	/* GetLogEvents: 25 requests per second per account and region. */
+	[ECS_CAT_LOGS_READ] = { 25, 25 },
 	[ECS_CAT_OTHER] = { 0, 0 },
 };
 

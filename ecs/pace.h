@@ -33,7 +33,11 @@ struct pace_rate {
 	double	refill;		/* tokens per second */
 };
 
-/* ECS's published numbers for cat (DESIGN §3); ECS_CAT_OTHER is not paced. */
+/*
+ * The default rate of cat: the published numbers of ECS (DESIGN §3) and
+ * CloudWatch Logs, conservative ones for Application Auto Scaling, which
+ * publishes none; ECS_CAT_OTHER is not paced.
+ */
 struct pace_rate pace_default_rate(enum ecs_category cat);
 
 /*

@@ -16,6 +16,7 @@
 #include <openssl/sha.h>
 
 #include "ecs/buf.h"
+#include "ecs/config.h"
 #include "ecs/creds_process.h"
 #include "ecs/http.h"
 #include "ecs/xmalloc.h"
@@ -30,25 +31,6 @@ sso_env(const char *name)
 	const char *v = getenv(name);
 
 	return v != NULL && *v != '\0' ? v : NULL;
-}
-
-/* The endpoint of service: AWS_ENDPOINT_URL_<var>, AWS_ENDPOINT_URL, else fmt with region. */
-static char *
-sso_endpoint(const char *var, const char *fmt, const char *region)
-{
-	const char *v;
-	char *u;
-	size_t n;
-
-	if ((v = sso_env(var)) == NULL)
-		v = sso_env("AWS_ENDPOINT_URL");
-	if (v == NULL)
-		return xasprintf(fmt, region);
-	u = xstrdup(v);
-	n = strlen(u);
-	while (n > 0 && u[n - 1] == '/')
-		u[--n] = '\0';
-	return u;
 }
 
 char *
@@ -101,8 +83,7 @@ sso_refresh(struct http_pool *pool, const struct sso_profile *s,
 	json_int_t in;
 	int rc = -1;
 
-	url = sso_endpoint("AWS_ENDPOINT_URL_SSO_OIDC",
-	    "https://oidc.%s.amazonaws.com", s->region);
+	url = ecs_endpoint_env(ECS_SVC_SSO_OIDC, s->region);
 	{
 		char *u = xasprintf("%s/token", url);
 
@@ -198,8 +179,7 @@ sso_role_credentials(struct http_pool *pool, const struct sso_profile *s,
 	json_int_t exp;
 	int rc = -1;
 
-	base = sso_endpoint("AWS_ENDPOINT_URL_SSO",
-	    "https://portal.sso.%s.amazonaws.com", s->region);
+	base = ecs_endpoint_env(ECS_SVC_SSO, s->region);
 	url = xasprintf("%s/federation/credentials?account_id=%s&role_name=%s",
 	    base, s->account_id, s->role_name);
 	hdr = xasprintf("x-amz-sso_bearer_token: %s", token);

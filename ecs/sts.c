@@ -16,6 +16,7 @@
 #include <libxml/tree.h>
 
 #include "ecs/buf.h"
+#include "ecs/config.h"
 #include "ecs/creds_container.h"
 #include "ecs/creds_process.h"
 #include "ecs/http.h"
@@ -28,32 +29,10 @@
 #define STS_TIMEOUT_MS		10000
 #define STS_ATTEMPTS		3
 
-/* The value of an environment variable, or NULL when unset or empty. */
-static const char *
-sts_env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 char *
 sts_endpoint(const char *region)
 {
-	const char *v;
-	char *u;
-	size_t n;
-
-	if ((v = sts_env("AWS_ENDPOINT_URL_STS")) == NULL)
-		v = sts_env("AWS_ENDPOINT_URL");
-	if (v == NULL)
-		return xasprintf("https://sts.%s.amazonaws.com",
-		    region != NULL ? region : "us-east-1");
-	u = xstrdup(v);
-	n = strlen(u);
-	while (n > 0 && u[n - 1] == '/')
-		u[--n] = '\0';
-	return u;
+	return ecs_endpoint_env(ECS_SVC_STS, region);
 }
 
 void

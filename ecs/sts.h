@@ -24,7 +24,8 @@ struct sts_target {
 
 /*
  * The STS endpoint for region: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL,
- * else https://sts.REGION.amazonaws.com. The caller frees it.
+ * else https://sts.REGION.amazonaws.com (ecs_endpoint_env()). The caller
+ * frees it.
  */
 char *sts_endpoint(const char *region);
 

@@ -72,6 +72,10 @@ fs_ctx_setup(struct fs_ctx *ctx)
 	struct ecs_config_overrides ov = {
 		.region = ctx->opts.region,
 		.endpoint = ctx->opts.endpoint,
+		.endpoints = {
+			[ECS_SVC_AUTOSCALING] = ctx->opts.autoscaling_endpoint,
+			[ECS_SVC_LOGS] = ctx->opts.logs_endpoint,
+		},
 		.profile = ctx->opts.profile,
 		.max_attempts = (int)ctx->opts.max_attempts,
 		.connect_timeout_ms = ctx->opts.connect_timeout_ms,
@@ -83,6 +87,10 @@ fs_ctx_setup(struct fs_ctx *ctx)
 			[ECS_CAT_SERVICE_MODIFY] = ctx->opts.rate_service_modify,
 			[ECS_CAT_RESOURCE_READ] = ctx->opts.rate_resource_read,
 			[ECS_CAT_RESOURCE_MODIFY] = ctx->opts.rate_resource_modify,
+			[ECS_CAT_TASKDEF_READ] = ctx->opts.rate_taskdef_read,
+			[ECS_CAT_AUTOSCALING_READ] = ctx->opts.rate_autoscaling_read,
+			[ECS_CAT_AUTOSCALING_MODIFY] = ctx->opts.rate_autoscaling_modify,
+			[ECS_CAT_LOGS_READ] = ctx->opts.rate_logs_read,
 		},
 	};
 	struct ecs_store_config sc = {
@@ -319,8 +327,10 @@ main(int argc, char *argv[])
 	if (fs_thread_create(&stopper, stopper_main, NULL) != 0)
 		goto out;
 	stopper_started = 1;
-	fs_log_info("mounted %s: region %s, endpoint %s, credentials from %s%s",
-	    cli.mountpoint, ctx.cfg.region, ctx.cfg.endpoint, creds_source(ctx.creds),
+	fs_log_info("mounted %s: region %s, endpoint %s, Application Auto Scaling %s, "
+	    "CloudWatch Logs %s, credentials from %s%s", cli.mountpoint, ctx.cfg.region,
+	    ctx.cfg.endpoint, ctx.cfg.endpoints[ECS_SVC_AUTOSCALING],
+	    ctx.cfg.endpoints[ECS_SVC_LOGS], creds_source(ctx.creds),
 	    ctx.opts.dry_run ? ", dry run" : "");
 	if (cli.singlethread) {
 		rc = fuse_session_loop(se);

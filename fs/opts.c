@@ -24,7 +24,11 @@ const struct fs_opt_entry fs_opt_table[] = {
 	{ "profile", FS_OPT_STRING, OPT(profile), "", "NAME",
 	    "profile of ~/.aws/config and ~/.aws/credentials (else AWS_PROFILE, default)", 0 },
 	{ "endpoint", FS_OPT_STRING, OPT(endpoint), "", "URL",
-	    "ECS endpoint (else AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL, https://ecs.REGION.amazonaws.com)", 0 },
+	    "ECS endpoint (else AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL, the profile's, https://ecs.REGION.amazonaws.com)", 0 },
+	{ "autoscaling_endpoint", FS_OPT_STRING, OPT(autoscaling_endpoint), "", "URL",
+	    "Application Auto Scaling endpoint (else AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING, AWS_ENDPOINT_URL, the profile's, https://application-autoscaling.REGION.amazonaws.com)", 0 },
+	{ "logs_endpoint", FS_OPT_STRING, OPT(logs_endpoint), "", "URL",
+	    "CloudWatch Logs endpoint (else AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, AWS_ENDPOINT_URL, the profile's, https://logs.REGION.amazonaws.com)", 0 },
 	{ "cache_ttl", FS_OPT_SECONDS, OPT(cache_ttl_ms), "10", "SECONDS",
 	    "how long described state is served from the cache", 0 },
 	{ "negative_ttl", FS_OPT_SECONDS, OPT(negative_ttl_ms), "5", "SECONDS",
@@ -61,6 +65,18 @@ const struct fs_opt_entry fs_opt_table[] = {
 	    "client-side rate of ListTasks, DescribeTasks, container instance reads", 0 },
 	{ "rate_resource_modify", FS_OPT_STRING, OPT(rate_resource_modify), "100:40",
 	    "BURST:REFILL", "client-side rate of StopTask, UpdateContainerInstancesState", 0 },
+	{ "rate_taskdef_read", FS_OPT_STRING, OPT(rate_taskdef_read), "50:20", "BURST:REFILL",
+	    "client-side rate of DescribeTaskDefinition, ListTaskDefinitions (ECS's published rate)", 0 },
+	{ "rate_autoscaling_read", FS_OPT_STRING, OPT(rate_autoscaling_read), "20:10",
+	    "BURST:REFILL", "client-side rate of DescribeScalableTargets, DescribeScalingPolicies "
+	    "(a conservative default: Application Auto Scaling publishes no rate)", 0 },
+	{ "rate_autoscaling_modify", FS_OPT_STRING, OPT(rate_autoscaling_modify), "10:2",
+	    "BURST:REFILL", "client-side rate of RegisterScalableTarget "
+	    "(a conservative default: Application Auto Scaling publishes no rate)", 0 },
+	{ "rate_logs_read", FS_OPT_STRING, OPT(rate_logs_read), "25:25", "BURST:REFILL",
+	    "client-side rate of GetLogEvents (CloudWatch Logs' published 25 per second)", 0 },
+	{ "log_lines", FS_OPT_COUNT, OPT(log_lines), "1000", "N",
+	    "log events a tasks/TASK/logs/CONTAINER file starts with (the latest ones)", 1 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0 }
 };
 
@@ -220,6 +236,8 @@ fs_opts_free(struct fs_opts *o)
 	free(o->region);
 	free(o->profile);
 	free(o->endpoint);
+	free(o->autoscaling_endpoint);
+	free(o->logs_endpoint);
 	free(o->source);
 	free(o->journal);
 	free(o->rate_cluster_read);
@@ -227,4 +245,8 @@ fs_opts_free(struct fs_opts *o)
 	free(o->rate_service_modify);
 	free(o->rate_resource_read);
 	free(o->rate_resource_modify);
+	free(o->rate_taskdef_read);
+	free(o->rate_autoscaling_read);
+	free(o->rate_autoscaling_modify);
+	free(o->rate_logs_read);
 }

@@ -2,7 +2,9 @@
 
 Fixtures defined here:
   emulator      the ECS emulator with the example account, plain HTTP,
-                time scaled 20x, one process per test on its own port
+                time scaled 20x, one process per test on its own port;
+                @pytest.mark.emulator(scaler_interval=S, log_interval=S,
+                ...) passes keyword arguments to its Emulator
   emulator_tls  the same over HTTPS with a throw-away CA (.ca_file)
 
 More fixtures live in tests/helpers/*_fixtures.py, one module per subject
@@ -22,12 +24,24 @@ pytest_plugins = sorted("helpers." + p.stem for p in
 
 # -- the ECS emulator ------------------------------------------------------
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "emulator(**kwargs): keyword "
+        "arguments of the emulator fixture's Emulator (helpers/ecsim.py)")
+
+
 @pytest.fixture
-def emulator(tmp_path):
-    """A running emulator (example seed, time scale 20)."""
+def emulator(tmp_path, request):
+    """A running emulator: example seed, time scale 20, the auto scaler
+    every 1 s, a log line from each running container every 2 s.
+
+    @pytest.mark.emulator(...) on the test passes its keyword arguments to
+    Emulator: scaler_interval and log_interval (wall-clock seconds, 0: off),
+    time_scale, seed, fault_seed.  The mount fixtures mount this emulator.
+    """
+    marker = request.node.get_closest_marker("emulator")
     d = tmp_path / "ecsim"
     d.mkdir()
-    emu = Emulator(d).start()
+    emu = Emulator(d, **(marker.kwargs if marker else {})).start()
     try:
         yield emu
     finally:

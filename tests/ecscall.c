@@ -1,6 +1,7 @@
 /*
- * ecscall: one ECS API call from the command line, for the integration
- * tests and for debugging. "ecscall OP [JSON]" sends a raw call through
+ * ecscall: one AWS API call (ECS, Application Auto Scaling, CloudWatch
+ * Logs) from the command line, for the integration tests and for
+ * debugging. "ecscall OP [JSON]" sends a raw call through
  * ecs_client_call(); the lower-case forms ("list-services CLUSTER") go
  * through the typed API with its pagination and batching. The response
  * is printed as pretty JSON on stdout.
@@ -242,6 +243,131 @@ cmd_describe_container_instances(struct ecs_client *c, int argc, char **argv,
 	return 0;
 }
 
+/* ecscall describe-task-definition TD */
+static int
+cmd_describe_task_definition(struct ecs_client *c, int argc, char **argv,
+    json_t **out, struct ecs_error *err)
+{
+	json_t *td;
+
+	(void)argc;
+	if (ecs_describe_task_definition(c, argv[0], &td, err) != 0)
+		return -1;
+	*out = wrap("taskDefinition", td);
+	return 0;
+}
+
+/* ecscall list-task-definitions FAMILY [STATUS] */
+static int
+cmd_list_task_definitions(struct ecs_client *c, int argc, char **argv,
+    json_t **out, struct ecs_error *err)
+{
+	json_t *arns;
+
+	if (ecs_list_task_definitions(c, argv[0], argc > 1 ? argv[1] : NULL, &arns,
+	    err) != 0)
+		return -1;
+	*out = wrap("taskDefinitionArns", arns);
+	return 0;
+}
+
+/* ecscall describe-scalable-targets [CLUSTER/SERVICE...] */
+static int
+cmd_describe_scalable_targets(struct ecs_client *c, int argc, char **argv,
+    json_t **out, struct ecs_error *err)
+{
+	json_t *targets;
+	char **ids;
+	int i, rc;
+
+	ids = calloc((size_t)argc + 1, sizeof(*ids));
+	for (i = 0; i < argc; i++) {
+		char *slash = strchr(argv[i], '/');
+
+		if (slash == NULL) {
+			fprintf(stderr, "ecscall: want CLUSTER/SERVICE, not %s\n",
+			    argv[i]);
+			exit(EXIT_USAGE);
+		}
+		*slash = '\0';
+		ids[i] = ecs_aas_resource_id(argv[i], slash + 1);
+	}
+	rc = ecs_aas_describe_scalable_targets(c, (const char *const *)ids,
+	    (size_t)argc, &targets, err);
+	for (i = 0; i < argc; i++)
+		free(ids[i]);
+	free(ids);
+	if (rc != 0)
+		return -1;
+	*out = wrap("ScalableTargets", targets);
+	return 0;
+}
+
+/* ecscall describe-scaling-policies RESOURCE_ID */
+static int
+cmd_describe_scaling_policies(struct ecs_client *c, int argc, char **argv,
+    json_t **out, struct ecs_error *err)
+{
+	json_t *policies;
+
+	(void)argc;
+	if (ecs_aas_describe_scaling_policies(c, argv[0], &policies, err) != 0)
+		return -1;
+	*out = wrap("ScalingPolicies", policies);
+	return 0;
+}
+
+/* A capacity argument: "-" leaves it alone. */
+static long
+capacity(const char *s)
+{
+	char *end;
+	long v;
+
+	if (strcmp(s, "-") == 0)
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < 0) {
+		fprintf(stderr, "ecscall: bad capacity: %s\n", s);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+/* ecscall register-scalable-target RESOURCE_ID MIN|- MAX|- [true|false] */
+static int
+cmd_register_scalable_target(struct ecs_client *c, int argc, char **argv,
+    json_t **out, struct ecs_error *err)
+{
+	struct ecs_aas_target_update u;
+
+	u.min_capacity = capacity(argv[1]);
+	u.max_capacity = capacity(argv[2]);
+	u.suspended = argc > 3 ? strcmp(argv[3], "true") == 0 : -1;
+	if (ecs_aas_register_scalable_target(c, argv[0], &u, err) != 0)
+		return -1;
+	*out = json_object();
+	return 0;
+}
+
+/* ecscall get-log-events GROUP STREAM [LIMIT [TOKEN]] */
+static int
+cmd_get_log_events(struct ecs_client *c, int argc, char **argv, json_t **out,
+    struct ecs_error *err)
+{
+	json_t *events;
+	char *next;
+
+	if (ecs_logs_get_events(c, argv[0], argv[1], argc > 2 ? capacity(argv[2]) : 0,
+	    argc > 3 ? argv[3] : NULL, &events, &next, err) != 0)
+		return -1;
+	*out = wrap("events", events);
+	if (next != NULL)
+		json_object_set_new(*out, "nextForwardToken", json_string(next));
+	free(next);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "list-clusters", 0, 0, "", cmd_list_clusters },
 	{ "describe-clusters", 1, -1, "NAME...", cmd_describe_clusters },
@@ -253,6 +379,19 @@ static const struct command commands[] = {
 	    cmd_list_container_instances },
 	{ "describe-container-instances", 2, -1, "CLUSTER ID...",
 	    cmd_describe_container_instances },
+	{ "describe-task-definition", 1, 1, "TASK_DEFINITION",
+	    cmd_describe_task_definition },
+	{ "list-task-definitions", 1, 2, "FAMILY [STATUS]",
+	    cmd_list_task_definitions },
+	{ "describe-scalable-targets", 0, -1, "[CLUSTER/SERVICE...]",
+	    cmd_describe_scalable_targets },
+	{ "describe-scaling-policies", 1, 1, "service/CLUSTER/SERVICE",
+	    cmd_describe_scaling_policies },
+	{ "register-scalable-target", 3, 4,
+	    "service/CLUSTER/SERVICE MIN|- MAX|- [true|false]",
+	    cmd_register_scalable_target },
+	{ "get-log-events", 2, 4, "GROUP STREAM [LIMIT [TOKEN]]",
+	    cmd_get_log_events },
 	{ NULL, 0, 0, NULL, NULL }
 };
 

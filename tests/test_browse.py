@@ -10,12 +10,12 @@ import shutil
 import signal
 import stat
 import subprocess
-import threading
 import time
 
 import pytest
 
 from helpers.ecsim import wait_for
+from helpers.procs import read_together
 from helpers.stats import stats
 
 
@@ -292,21 +292,7 @@ def test_cold_glob_costs_n_over_10_describes(big, emulator):
 
 def test_concurrent_readers_share_one_call(big, emulator):
     path = big.p("big", "services", "svc-0100", "desired_count")
-    results, errors = [], []
-    barrier = threading.Barrier(32)
-
-    def reader():
-        try:
-            barrier.wait()
-            with open(path) as f:
-                results.append(f.read())
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-    threads = [threading.Thread(target=reader) for _ in range(32)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = read_together(path, 32)
     assert not errors
     assert results == ["1\n"] * 32
     assert emulator.calls().get("DescribeServices") == 1, emulator.calls()

@@ -419,7 +419,10 @@ def test_fault_token_buckets(emulator):
     assert cfg["buckets"] == {"cluster_read": [50, 20],
         "service_read": [100, 20], "service_modify": [50, 5],
         "cluster_resource_read": [100, 20],
-        "cluster_resource_modify": [100, 40]}
+        "cluster_resource_modify": [100, 40],
+        "taskdef_read": [50, 20], "taskdef_modify": [20, 1],
+        "autoscaling_read": [20, 10], "autoscaling_modify": [10, 2],
+        "logs_read": [25, 25], "logs_write": [50, 50]}
     raw = Raw(emulator)
     t0 = time.monotonic()
     ok = throttled = 0

@@ -17,7 +17,8 @@ from helpers.stats import stats
 SERVICE_READ = ("ListServices", "DescribeServices")
 PROD_CLUSTER = "production-cluster"
 CATEGORIES = ("cluster_read", "service_read", "service_modify", "resource_read",
-              "resource_modify")
+              "resource_modify", "taskdef_read", "autoscaling_read", "autoscaling_modify",
+              "logs_read")
 
 
 def log_of(emulator, actions):
@@ -187,25 +188,35 @@ def test_eagain_after_max_throttle_wait(emulator, mount_factory):
     assert time.monotonic() - t0 < bound + 3.0
 
 
-@pytest.mark.parametrize("value", ["abc", "100", "0:20", "100:0", "100:-1", "1.5:20",
-                                   "100:20:1", "100:1e3"])
-def test_bad_rate_option_fails_the_mount_in_one_line(emulator, tmp_path, value):
-    m = Mount(tmp_path, emulator, options={"rate_service_read": value})
+@pytest.mark.parametrize("option,value", [
+    *(("rate_service_read", v) for v in ("abc", "100", "0:20", "100:0", "100:-1", "1.5:20",
+                                         "100:20:1", "100:1e3")),
+    # The other services' categories are parsed the same way.
+    *(("rate_" + c, "5:0") for c in ("taskdef_read", "autoscaling_read",
+                                     "autoscaling_modify", "logs_read"))])
+def test_bad_rate_option_fails_the_mount_in_one_line(emulator, tmp_path, option, value):
+    m = Mount(tmp_path, emulator, options={option: value})
     with pytest.raises(RuntimeError):
         m.start()
     lines = m.log().splitlines()
     assert lines == [lines[0]] and lines[0].startswith(
-        "ecsfs: bad rate_service_read '%s': want BURST:REFILL" % value), m.log()
+        "ecsfs: bad %s '%s': want BURST:REFILL" % (option, value)), m.log()
     assert emulator.total_calls() == 0
 
 
 def test_rates_and_figures_per_category(emulator, mount_factory):
     m = mount_factory(options={"rate_service_read": "7:3.5",
-                               "rate_resource_modify": "1000:250.25"})
+                               "rate_resource_modify": "1000:250.25",
+                               "rate_autoscaling_modify": "3:0.5",
+                               "rate_logs_read": "12:6"})
     st = stats(m)
+    # ECS's and CloudWatch Logs' published rates, Application Auto
+    # Scaling's conservative defaults, and the options given.
     expect = {"cluster_read": (50, 20), "service_read": (7, 3.5),
               "service_modify": (50, 5), "resource_read": (100, 20),
-              "resource_modify": (1000, 250.25)}
+              "resource_modify": (1000, 250.25), "taskdef_read": (50, 20),
+              "autoscaling_read": (20, 10), "autoscaling_modify": (3, 0.5),
+              "logs_read": (12, 6)}
     for cat in CATEGORIES:
         burst, refill = expect[cat]
         assert st["category.%s.burst" % cat] == burst

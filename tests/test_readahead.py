@@ -12,12 +12,12 @@ import collections
 import os
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
 
 from helpers.ecsim import wait_for
+from helpers.procs import read_together
 from helpers.stats import stats
 
 N = 400                 # services in the "big" cluster
@@ -169,21 +169,7 @@ def test_32_concurrent_readers_cost_one_call(big, emulator):
     path = big.p("big", "services", "svc-0100", "desired_count")
     big.sh("ls big/services > /dev/null")
     emulator.reset_calls()
-    results, errors = [], []
-    barrier = threading.Barrier(32)
-
-    def reader():
-        try:
-            barrier.wait()
-            with open(path) as f:
-                results.append(f.read())
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-    threads = [threading.Thread(target=reader) for _ in range(32)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = read_together(path, 32)
     assert not errors and results == ["1\n"] * 32
     assert emulator.calls() == {"DescribeServices": 1}
 

@@ -28,13 +28,23 @@ import threading
 import time
 import random
 
-# ECS's API throttling categories: (burst, refill per second).
+# API throttling categories: (burst, refill per second).  ECS's are
+# documented ("Request throttling for the Amazon ECS API"); CloudWatch Logs
+# documents 25 transactions per second for GetLogEvents and
+# DescribeLogStreams and 50 for CreateLogStream; Application Auto Scaling
+# documents no rates, so its buckets are conservative guesses.
 DEFAULT_BUCKETS = {
     "cluster_read": (50, 20),
     "service_read": (100, 20),
     "service_modify": (50, 5),
     "cluster_resource_read": (100, 20),
     "cluster_resource_modify": (100, 40),
+    "taskdef_read": (50, 20),
+    "taskdef_modify": (20, 1),
+    "autoscaling_read": (20, 10),
+    "autoscaling_modify": (10, 2),
+    "logs_read": (25, 25),
+    "logs_write": (50, 50),
 }
 
 CATEGORY = {
@@ -55,6 +65,23 @@ CATEGORY = {
     "UpdateContainerInstancesState": "cluster_resource_modify",
     "RegisterContainerInstance": "cluster_resource_modify",
     "DeregisterContainerInstance": "cluster_resource_modify",
+    "DescribeTaskDefinition": "taskdef_read",
+    "ListTaskDefinitions": "taskdef_read",
+    "RegisterTaskDefinition": "taskdef_modify",
+    "DeregisterTaskDefinition": "taskdef_modify",
+    "DescribeScalableTargets": "autoscaling_read",
+    "DescribeScalingPolicies": "autoscaling_read",
+    "DescribeScalingActivities": "autoscaling_read",
+    "RegisterScalableTarget": "autoscaling_modify",
+    "DeregisterScalableTarget": "autoscaling_modify",
+    "PutScalingPolicy": "autoscaling_modify",
+    "DeleteScalingPolicy": "autoscaling_modify",
+    "GetLogEvents": "logs_read",
+    "DescribeLogStreams": "logs_read",
+    "DescribeLogGroups": "logs_read",
+    "PutLogEvents": "logs_write",
+    "CreateLogStream": "logs_write",
+    "CreateLogGroup": "logs_write",
 }
 
 _KEYS = {

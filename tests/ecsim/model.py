@@ -1,9 +1,10 @@
-"""Request validation against botocore's ECS service model.
+"""Request validation against botocore's service models.
 
-The emulator loads the same service-2.json that botocore and the AWS CLI use
-and checks every request body against the operation's input shape before the
-operation runs.  Two families of errors come out of here, matching how an AWS
-JSON 1.1 service answers:
+The emulator loads the same service-2.json files that botocore and the AWS
+CLI use (ECS, Application Auto Scaling, CloudWatch Logs) and checks every
+request body against the operation's input shape before the operation runs.
+Two families of errors come out of here, matching how an AWS JSON 1.1
+service answers:
 
 - A body that cannot be read as the input shape (not JSON, a string where an
   integer belongs, an object where a list belongs, a member the shape does not
@@ -14,11 +15,11 @@ JSON 1.1 service answers:
   in a client is a bug the emulator should expose, not silently ignore.
 - A body that deserializes but breaks a constraint (a required member absent,
   a value outside an enum, a number or list outside its min/max, a batch over
-  the ECS limits) is rejected by ECS itself.  ECS reports its own validation
-  failures as InvalidParameterException rather than the generic
-  ValidationException other services use (for example DescribeServices with
-  eleven names answers InvalidParameterException "service names can have at
-  most 10 items."), so the emulator does the same.
+  the ECS limits) is rejected by the service itself.  ECS and CloudWatch
+  Logs report their validation failures as InvalidParameterException (for
+  example DescribeServices with eleven names answers InvalidParameterException
+  "service names can have at most 10 items."), Application Auto Scaling as
+  the generic ValidationException; INVALID_CODE holds which.
 
 The same walker can check responses against output shapes, strictly, which is
 how the emulator's own tests prove that what it sends parses as ECS output.
@@ -44,6 +45,21 @@ class ApiError(Exception):
 def invalid(message):
     """Return ECS's InvalidParameterException with the given message."""
     return ApiError("InvalidParameterException", message)
+
+
+# The error code each service answers a request that breaks a constraint.
+INVALID_CODE = {
+    "ecs": "InvalidParameterException",
+    "logs": "InvalidParameterException",
+    "application-autoscaling": "ValidationException",
+}
+
+# The version of each service model the emulator speaks.
+VERSIONS = {
+    "ecs": "2014-11-13",
+    "logs": "2014-03-28",
+    "application-autoscaling": "2016-02-06",
+}
 
 
 # Batch limits ECS enforces beyond what the model states: (min, max, words
@@ -75,15 +91,21 @@ def _kind(value):
 
 
 class Model:
-    """The ECS service model: operations, shapes and validation."""
+    """One service model (ECS unless named): operations, shapes and
+    validation."""
 
-    def __init__(self):
+    def __init__(self, service="ecs"):
         loader = botocore.loaders.create_loader()
-        self.spec = loader.load_service_model("ecs", "service-2",
-            "2014-11-13")
+        self.service = service
+        self.spec = loader.load_service_model(service, "service-2",
+            VERSIONS[service])
         self.shapes = self.spec["shapes"]
         self.operations = self.spec["operations"]
-        self.target_prefix = self.spec["metadata"]["targetPrefix"]
+        meta = self.spec["metadata"]
+        self.target_prefix = meta["targetPrefix"]
+        self.signing_name = meta.get("signingName") or meta["endpointPrefix"]
+        self.invalid_code = INVALID_CODE[service]
+        self.batch_limits = BATCH_LIMITS if service == "ecs" else {}
 
     def has_operation(self, name):
         return name in self.operations
@@ -110,9 +132,10 @@ class Model:
                 output=False)
         if problems:
             n = len(problems)
-            raise invalid("%d validation error%s detected: %s" %
-                (n, "" if n == 1 else "s", "; ".join(problems)))
-        for (lop, member), (lo, hi, words) in BATCH_LIMITS.items():
+            raise ApiError(self.invalid_code, "%d validation error%s "
+                "detected: %s" % (n, "" if n == 1 else "s",
+                "; ".join(problems)))
+        for (lop, member), (lo, hi, words) in self.batch_limits.items():
             if lop != op or member not in params or \
                 params[member] is None:
                 continue

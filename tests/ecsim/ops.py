@@ -12,19 +12,23 @@ import json
 import re
 
 import state
+import taskdefs
 from model import ApiError, invalid
 
 SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-FAMILY_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
 
 class Context:
-    """What an operation works on: the state and its scheduler."""
+    """What an operation works on: the state and its scheduler, and the
+    Application Auto Scaling registry (autoscaling.py) and CloudWatch Logs
+    store (logs.py) once main has made them."""
 
     def __init__(self, st, sched):
         self.st = st
         self.sched = sched
+        self.aas = None
+        self.logs = None
 
 
 # -- helpers ---------------------------------------------------------------
@@ -40,33 +44,6 @@ def get_cluster(ctx, params):
     if c is None or c.status != "ACTIVE":
         raise cluster_not_found()
     return c
-
-
-def get_taskdef(ctx, value, code="InvalidParameterException",
-    message="TaskDefinition not found."):
-    st = ctx.st
-    ref = value
-    if value.startswith("arn:"):
-        ref = value.split(":task-definition/", 1)[-1]
-        if ref == value:
-            raise ApiError(code, message)
-    family, sep, rev = ref.partition(":")
-    if sep:
-        try:
-            td = st.taskdefs.get((family, int(rev)))
-        except ValueError:
-            td = None
-    else:
-        td = None
-        latest = st.latest.get(family, 0)
-        for r in range(latest, 0, -1):
-            cand = st.taskdefs.get((family, r))
-            if cand is not None and cand.status == "ACTIVE":
-                td = cand
-                break
-    if td is None:
-        raise ApiError(code, message)
-    return td
 
 
 def encode_token(op, key):
@@ -216,7 +193,7 @@ def create_service(ctx, params):
         raise invalid("Creation of service was not idempotent.")
     if "taskDefinition" not in params:
         raise invalid("TaskDefinition must be specified.")
-    td = get_taskdef(ctx, params["taskDefinition"])
+    td = taskdefs.launchable(ctx, params["taskDefinition"])
     desired = params.get("desiredCount", 0)
     if desired < 0:
         raise invalid("Desired count must be >= 0.")
@@ -239,22 +216,30 @@ def update_service(ctx, params):
         raise invalid("Desired count must be >= 0.")
     td = svc.td
     if params.get("taskDefinition") is not None:
-        td = get_taskdef(ctx, params["taskDefinition"])
+        td = taskdefs.launchable(ctx, params["taskDefinition"])
     cfg = params.get("deploymentConfiguration")
     _check_config(cfg)
     if cfg:
         state.merge_config(svc.config, cfg)
     if params.get("networkConfiguration") is not None:
         svc.network = params["networkConfiguration"]
-    if desired is not None and desired != svc.desired:
-        svc.desired = desired
-        svc.primary.desired = desired
-        svc.steady = False
+    if desired is not None:
+        set_desired(ctx, svc, desired)
     if td is not svc.td or params.get("forceNewDeployment"):
         svc.td = td
         ctx.sched.new_deployment(svc)
     ctx.sched.mark(svc)
     return {"service": svc.render(st)}
+
+
+def set_desired(ctx, svc, desired):
+    """Change a service's desired count, as UpdateService does; the
+    scheduler follows.  Application Auto Scaling's scaler comes here too."""
+    if desired != svc.desired:
+        svc.desired = desired
+        svc.primary.desired = desired
+        svc.steady = False
+    ctx.sched.mark(svc)
 
 
 def delete_service(ctx, params):
@@ -267,34 +252,6 @@ def delete_service(ctx, params):
             "above 0.")
     ctx.sched.delete_service(svc)
     return {"service": svc.render(ctx.st)}
-
-
-# -- task definitions ------------------------------------------------------
-
-def register_task_definition(ctx, params):
-    family = params["family"]
-    if not FAMILY_RE.match(family):
-        raise invalid("Family must match ^[a-zA-Z0-9\\-_]{1,255}$, but "
-            "was %s" % family)
-    if not params["containerDefinitions"]:
-        raise invalid("Container list cannot be empty.")
-    spec = {k: v for k, v in params.items() if k not in ("family", "tags")}
-    for key in ("cpu", "memory"):
-        if key in spec:
-            try:
-                int(spec[key])
-            except ValueError:
-                raise invalid("Invalid '%s' value: %s" % (key,
-                    spec[key])) from None
-    td = ctx.st.register_taskdef(family, spec)
-    return {"taskDefinition": td.render(ctx.st),
-        "tags": params.get("tags", [])}
-
-
-def describe_task_definition(ctx, params):
-    td = get_taskdef(ctx, params["taskDefinition"], "ClientException",
-        "Unable to describe task definition.")
-    return {"taskDefinition": td.render(ctx.st), "tags": []}
 
 
 # -- tasks -----------------------------------------------------------------
@@ -377,7 +334,7 @@ def stop_task(ctx, params):
 def run_task(ctx, params):
     st = ctx.st
     c = get_cluster(ctx, params)
-    td = get_taskdef(ctx, params["taskDefinition"])
+    td = taskdefs.launchable(ctx, params["taskDefinition"])
     count = params.get("count", 1)
     if not 1 <= count <= 10:
         raise invalid("Count must be between 1 and 10.")
@@ -510,7 +467,7 @@ def deregister_container_instance(ctx, params):
     return {"containerInstance": inst.render()}
 
 
-OPERATIONS = {
+OPERATIONS = dict(taskdefs.OPERATIONS, **{
     "ListClusters": list_clusters,
     "DescribeClusters": describe_clusters,
     "CreateCluster": create_cluster,
@@ -519,8 +476,6 @@ OPERATIONS = {
     "CreateService": create_service,
     "UpdateService": update_service,
     "DeleteService": delete_service,
-    "RegisterTaskDefinition": register_task_definition,
-    "DescribeTaskDefinition": describe_task_definition,
     "ListTasks": list_tasks,
     "DescribeTasks": describe_tasks,
     "StopTask": stop_task,
@@ -530,4 +485,4 @@ OPERATIONS = {
     "UpdateContainerInstancesState": update_container_instances_state,
     "RegisterContainerInstance": register_container_instance,
     "DeregisterContainerInstance": deregister_container_instance,
-}
+})

@@ -88,6 +88,9 @@ class Scheduler:
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
+        # Called with a task when its containers start, or start and crash
+        # (logs.Store.containers_started); lock held.
+        self.containers_started = None
 
     # -- thread ---------------------------------------------------------
 
@@ -168,6 +171,8 @@ class Scheduler:
         task.version += 1
         if old == new:
             return
+        if new == "running" and self.containers_started is not None:
+            self.containers_started(task)
         holders = [task.cluster]
         if task.service is not None:
             holders.append(task.service)
@@ -273,6 +278,8 @@ class Scheduler:
 
     def fail_task(self, task):
         """An essential container exits with code 1."""
+        if self.containers_started is not None:
+            self.containers_started(task)
         task.exit_code = 1
         task.container_reason = "Essential container exited with code 1"
         self.stop_task(task, "Essential container in task exited",

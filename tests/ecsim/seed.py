@@ -5,6 +5,13 @@ one COMPLETED deployment per service, and a few past service events.
 production-cluster: api (3, FARGATE), web (2, FARGATE), worker (5, EC2) on
 three container instances with room for worker plus a drain;
 development-cluster: api (1, FARGATE), web (1, FARGATE).
+
+Task definitions: api:1-4 (production api runs api:3, development api
+api:4), web:1-2 (both web services run web:2), worker:1-5 (worker runs
+worker:5), and failing-api:1, whose tasks never start.  Every container
+logs with the awslogs driver to /ecs/FAMILY (stream prefix "ecs"), except
+worker's "metrics" sidecar, which has no logConfiguration.  The log groups
+exist from the start; no service has an Application Auto Scaling target.
 """
 
 from ops import register_instance
@@ -13,7 +20,14 @@ from state import now
 DAY = 86400.0
 
 
-def _container(name, image, cpu, memory, port=None, env=None):
+def _awslogs(st, family):
+    return {"logDriver": "awslogs", "options": {
+        "awslogs-group": "/ecs/%s" % family,
+        "awslogs-region": st.region,
+        "awslogs-stream-prefix": "ecs"}}
+
+
+def _container(st, name, image, cpu, memory, port=None, env=None):
     c = {
         "name": name,
         "image": image,
@@ -24,10 +38,7 @@ def _container(name, image, cpu, memory, port=None, env=None):
         "environment": env or [],
         "mountPoints": [],
         "volumesFrom": [],
-        "logConfiguration": {"logDriver": "awslogs", "options": {
-            "awslogs-group": "/ecs/%s" % name,
-            "awslogs-region": "us-east-1",
-            "awslogs-stream-prefix": "ecs"}},
+        "logConfiguration": _awslogs(st, name),
     }
     if port:
         c["portMappings"] = [{"containerPort": port, "hostPort": port,
@@ -39,7 +50,7 @@ def _fargate_td(st, family, image, port, revisions, env=None):
     td = None
     for rev in range(1, revisions + 1):
         td = st.register_taskdef(family, {
-            "containerDefinitions": [_container(family, "%s:%d.%d.0" %
+            "containerDefinitions": [_container(st, family, "%s:%d.%d.0" %
                 (image, 1 + rev // 3, rev % 3), 256, 512, port, env)],
             "networkMode": "awsvpc",
             "requiresCompatibilities": ["FARGATE"],
@@ -95,14 +106,19 @@ def load_example(ctx):
     worker = None
     for rev in range(1, 6):
         worker = st.register_taskdef("worker", {
-            "containerDefinitions": [_container("worker",
-                "public.ecr.aws/example/worker:2.%d.0" % rev, 256, 512)],
+            "containerDefinitions": [_container(st, "worker",
+                "public.ecr.aws/example/worker:2.%d.0" % rev, 256, 512),
+                {"name": "metrics", "image":
+                "public.ecr.aws/example/statsd-exporter:0.26.0", "cpu": 0,
+                "memoryReservation": 64, "essential": False,
+                "portMappings": [], "environment": [], "mountPoints": [],
+                "volumesFrom": []}],
             "networkMode": "bridge",
             "requiresCompatibilities": ["EC2"],
             "compatibilities": ["EC2"],
         })
     st.register_taskdef("failing-api", {
-        "containerDefinitions": [_container("failing-api",
+        "containerDefinitions": [_container(st, "failing-api",
             "public.ecr.aws/example/api:9.9.9", 256, 512, 8080,
             [{"name": "ECSIM_FAIL", "value": "1"}])],
         "networkMode": "awsvpc",
@@ -111,6 +127,8 @@ def load_example(ctx):
         "cpu": "256",
         "memory": "512",
     })
+    for family in ("api", "web", "worker", "failing-api"):
+        ctx.logs.group("/ecs/%s" % family, create=True)
     api_prod = st.taskdefs[("api", 3)]
     breaker = {"deploymentCircuitBreaker": {"enable": True,
         "rollback": True}}

@@ -1,21 +1,26 @@
-"""HTTP front end: the ECS JSON 1.1 wire protocol and the admin API.
+"""HTTP front end: the JSON 1.1 wire protocol of ECS, Application Auto
+Scaling and CloudWatch Logs (apis.py), and the admin API.
 
-API requests are POST / with X-Amz-Target, signed with SigV4.  Each one that
-names a target is counted, then goes through, in order: injected latency,
+API requests are POST / with X-Amz-Target, signed with SigV4 for the
+service the target's prefix names ("ecs", "application-autoscaling",
+"logs"; a request signed for another gets 403 InvalidSignatureException).
+Each one that names a target of a served service is counted by action,
+then goes through, in order: injected latency,
 dropped connection, signature check, IAM denial, throttling (probability,
 then the token buckets), injected server error, the model check, and the
 operation itself; the wire faults (wire.py) echo credentials before the
 signature check and drop the answer of an operation carried out.
 
-Error bodies follow AWS's JSON protocol.  Errors ECS models (ClusterNotFound-
-Exception, InvalidParameterException, ...) carry the plain code in __type, as
-ECS sends them; errors raised by the AWS service framework itself (signature,
+Error bodies follow AWS's JSON protocol.  Errors a service models
+(ClusterNotFoundException, InvalidParameterException, ...) carry the plain
+code in __type, as ECS sends them; errors raised by the AWS service framework itself (signature,
 credentials, throttling, serialization, unknown operation) carry the
 framework's namespace, e.g. "com.amazon.coral.service#UnrecognizedClient-
 Exception", and x-amzn-ErrorType carries "Code:http://internal.amazon.com/
 coral/NAMESPACE/".  Clients must strip both decorations, as the AWS SDKs do.
 POST /_ecsim/options {"namespaced_errors": true} makes modeled errors use
-"com.amazonaws.ecs#Code" too.
+"com.amazonaws.ecs#Code" (com.amazonaws.applicationautoscaling, com.
+amazonaws.logs) too.
 
 The admin API lives under /_ecsim/ and is unsigned JSON:
 
@@ -41,6 +46,8 @@ The admin API lives under /_ecsim/ and is unsigned JSON:
   POST options       {"namespaced_errors": bool}
   POST wire_faults   replace the wire faults (see wire.py); GET shows them
   GET  health        {"ok": true, "port": N, "tls": bool}
+  POST scalable_target, GET autoscaling, POST scaler: see autoscaling.py
+  POST log_events, GET log_events, GET log_streams: see logs.py
   POST sts, POST container, POST accept_only, GET signers: see sts.py
   POST imds, GET imds: see imds.py (served under /latest/)
   POST sso, GET sso: see sso.py (/federation/credentials, /token)
@@ -58,7 +65,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import auth
-import ops
+import autoscaling
+import logs
 import seed
 import sso
 import imds
@@ -121,10 +129,11 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, ctx, model, faults, clock, creds,
-        ssl_ctx=None):
+    def __init__(self, address, ctx, apis, faults, clock, creds,
+        ssl_ctx=None, scaler=None):
         self.ctx = ctx
-        self.model = model
+        self.apis = apis
+        self.scaler = scaler
         self.faults = faults
         self.clock = clock
         self.creds = creds
@@ -203,11 +212,11 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _send_error(self, rid, err):
+    def _send_error(self, rid, err, api=None):
         code = err.code
         ns = err.namespace
         if ns is None and self.server.namespaced_errors:
-            ns = "com.amazonaws.ecs"
+            ns = api.namespace if api is not None else "com.amazonaws.ecs"
         body = {"__type": "%s#%s" % (ns, code) if ns else code,
             "message": err.message}
         headers = {"x-amzn-RequestId": rid,
@@ -276,7 +285,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(status, text, "text/xml", {"x-amzn-RequestId": rid})
             return
         prefix, _, action = target.partition(".")
-        if prefix != srv.model.target_prefix or not action:
+        api = srv.apis.get(prefix)
+        if api is None or not action:
             self._send_error(rid, ApiError("UnknownOperationException",
                 "Unknown operation: X-Amz-Target '%s'" % target,
                 namespace=CORAL))
@@ -293,13 +303,13 @@ class Handler(BaseHTTPRequestHandler):
         echoed = srv.wire.echo(self.headers, srv.creds)
         if echoed is not None:
             srv.stats.record(action, echoed.status, echoed.code, start)
-            self._send_error(rid, echoed)
+            self._send_error(rid, echoed, api)
             return
         try:
-            result = self._call(action, body)
+            result = self._call(api, action, body)
         except ApiError as e:
             srv.stats.record(action, e.status, e.code, start)
-            self._send_error(rid, e)
+            self._send_error(rid, e, api)
             return
         except Exception:
             traceback.print_exc()
@@ -318,18 +328,15 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(delay)
         self._send(200, result, JSON_TYPE, {"x-amzn-RequestId": rid})
 
-    def _call(self, action, body):
+    def _call(self, api, action, body):
         srv = self.server
+        st = srv.ctx.st
         scheme = "https" if srv.ssl_ctx is not None else "http"
-        signer = auth.verify(srv.creds, srv.ctx.st.region, "ecs",
+        signer = auth.verify(srv.creds, st.region, api.signing_name,
             self.command, scheme, self.path, self.headers, body)
         srv.identity.ecs_signed(signer)
         if srv.faults.denied(action):
-            raise ApiError("AccessDeniedException", "User: arn:aws:iam::%s:"
-                "user/ecsim is not authorized to perform: ecs:%s on "
-                "resource: %s:cluster/* because no identity-based policy "
-                "allows the ecs:%s action" % (srv.ctx.st.account, action,
-                srv.ctx.st.arn_prefix, action), 403)
+            raise api.denied(st.region, st.account, action)
         if srv.faults.throttled(action):
             raise ApiError("ThrottlingException", "Rate exceeded", 400,
                 namespace=CORAL_AVAILABILITY)
@@ -337,7 +344,7 @@ class Handler(BaseHTTPRequestHandler):
         if injected is not None:
             status, code, message = injected
             raise ApiError(code, message, status)
-        if not srv.model.has_operation(action):
+        if not api.model.has_operation(action):
             raise ApiError("UnknownOperationException",
                 "Unknown operation: %s" % action, namespace=CORAL)
         try:
@@ -345,11 +352,10 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError):
             raise ApiError("SerializationException", "Start of structure or "
                 "map found where not expected.", namespace=CORAL) from None
-        srv.model.validate_input(action, params)
-        fn = ops.OPERATIONS.get(action)
+        api.model.validate_input(action, params)
+        fn = api.operations.get(action)
         if fn is None:
-            raise ApiError("ClientException", "%s is not implemented by the "
-                "ECS emulator." % action)
+            raise api.not_implemented(action)
         params = {k: v for k, v in params.items() if v is not None}
         token = srv.faults.next_token(action, params)
         with srv.ctx.st.lock:
@@ -485,7 +491,8 @@ def _sso_get(srv, data, query):
     return srv.sso.describe()
 
 
-ADMIN = {
+ADMIN = {**autoscaling.ADMIN, **logs.ADMIN}
+ADMIN.update({
     ("POST", "sso"): _sso,
     ("GET", "sso"): _sso_get,
     ("POST", "imds"): _imds,
@@ -508,4 +515,4 @@ ADMIN = {
     ("GET", "health"): _health,
     ("POST", "wire_faults"): _set_wire_faults,
     ("GET", "wire_faults"): _get_wire_faults,
-}
+})

@@ -73,6 +73,8 @@ class TaskDefinition:
             revision)
         self.status = "ACTIVE"
         self.registered_at = now()
+        self.deregistered_at = None
+        self.tags = []
         self.spec = spec
         containers = spec.get("containerDefinitions") or []
         self.containers = containers
@@ -85,8 +87,11 @@ class TaskDefinition:
                 for c in containers) or 512
         self.cpu = int(cpu)
         self.memory = int(mem)
+        # A revision whose tasks never start: its essential container
+        # exits with code 1 (see Scheduler.fail_task).
         self.fails = family.startswith("failing-") or any(
-            e.get("name") == "ECSIM_FAIL" and e.get("value") == "1"
+            "crashloop" in (c.get("image") or "") for c in containers) or \
+            any(e.get("name") == "ECSIM_FAIL" and e.get("value") == "1"
             for c in containers for e in (c.get("environment") or []))
 
     def render(self, st):
@@ -99,6 +104,8 @@ class TaskDefinition:
             "registeredAt": self.registered_at,
             "registeredBy": "arn:aws:iam::%s:user/ecsim" % st.account,
         })
+        if self.deregistered_at is not None:
+            d["deregisteredAt"] = self.deregistered_at
         d.setdefault("networkMode", "awsvpc" if "FARGATE" in
             (self.spec.get("requiresCompatibilities") or []) else "bridge")
         d.setdefault("volumes", [])

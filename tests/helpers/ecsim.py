@@ -3,9 +3,17 @@
     emu = Emulator(tmp_path).start()
     emu.aws("ecs", "list-clusters")          # the real AWS CLI
     emu.boto3().describe_services(...)       # a boto3 client
+    emu.client("logs").get_log_events(...)   # the other services too
     emu.calls()["DescribeServices"]          # calls counted by the emulator
     subprocess.run([...], env=emu.env())     # environment for ecsfs & co.
     emu.stop()
+
+Emulator(tmp_path, scaler_interval=0.5, log_interval=1.0) sets how often
+the simulated auto scaler runs and how often a running container writes
+a log line (wall-clock seconds; 0 turns either off).  The helpers below
+that set up or read Application Auto Scaling and CloudWatch Logs state
+(register_target, put_log_events, log_events, ...) use the admin API, so
+they add nothing to calls().
 
 Each Emulator runs its own emulator process on its own port, with its output
 in tmp_path/ecsim.log.  Nothing here reads the host's ~/.aws.
@@ -87,12 +95,14 @@ class Emulator:
     secret_key = SECRET_KEY
 
     def __init__(self, tmp_path, seed="example", time_scale=20.0, tls=False,
-        fault_seed=1):
+        fault_seed=1, scaler_interval=1.0, log_interval=2.0):
         self.dir = os.fspath(tmp_path)
         self.seed = seed
         self.initial_time_scale = time_scale
         self.tls = tls
         self.fault_seed = fault_seed
+        self.scaler_interval = scaler_interval
+        self.log_interval = log_interval
         self.proc = None
         self.port = None
         self.ca_file = None
@@ -163,7 +173,9 @@ class Emulator:
         cmd = [PYTHON, MAIN, "--port", "0", "--port-file", port_file,
             "--seed", self.seed, "--region", self.region,
             "--time-scale", repr(float(self.initial_time_scale)),
-            "--fault-seed", str(self.fault_seed)]
+            "--fault-seed", str(self.fault_seed),
+            "--scaler-interval", repr(float(self.scaler_interval)),
+            "--log-interval", repr(float(self.log_interval))]
         if self.tls:
             cmd += ["--tls-cert", self.cert_file, "--tls-key", self.key_file]
         self._log = open(self.log_file, "ab")
@@ -259,6 +271,13 @@ class Emulator:
     def boto3(self, max_attempts=1, access_key=None, secret_key=None,
         session_token=None, **config):
         """A boto3 ECS client bound to the emulator (no retries by default)."""
+        return self.client("ecs", max_attempts, access_key, secret_key,
+            session_token, **config)
+
+    def client(self, service, max_attempts=1, access_key=None,
+        secret_key=None, session_token=None, **config):
+        """A boto3 client of service ("ecs", "application-autoscaling",
+        "logs") bound to the emulator (no retries by default)."""
         import boto3
         import botocore.config
         cfg = botocore.config.Config(retries={"total_max_attempts":
@@ -267,7 +286,7 @@ class Emulator:
             aws_access_key_id=access_key or self.access_key,
             aws_secret_access_key=secret_key or self.secret_key,
             aws_session_token=session_token, region_name=self.region)
-        return session.client("ecs", endpoint_url=self.url,
+        return session.client(service, endpoint_url=self.url,
             verify=self.ca_file if self.tls else None, config=cfg)
 
     # -- admin API ------------------------------------------------------
@@ -342,3 +361,77 @@ class Emulator:
             return s if s["steady"] and len(s["deployments"]) == 1 else None
         return wait_for(steady, timeout, what="%s/%s steady" %
             (cluster, service))
+
+    # -- task definitions -----------------------------------------------
+
+    def service(self, cluster, service):
+        """One service of the state dump: desired, running, taskDefinition
+        (an ARN), deployments [{status, rolloutState, taskDefinition...}]."""
+        return self.state(cluster)["services"][service]
+
+    def task_definition(self, cluster, service):
+        """The "family:revision" a service runs now."""
+        return self.service(cluster, service)["taskDefinition"].rsplit(
+            "/", 1)[1]
+
+    # -- Application Auto Scaling ---------------------------------------
+
+    def register_target(self, cluster, service, min=None, max=None,
+        suspended=None):
+        """Create or update the service's scalable target (ECS desired
+        count), as RegisterScalableTarget does; min and max are required
+        for a new one, suspended sets all three suspension flags.  Returns
+        the ScalableTarget."""
+        return self.admin("POST", "scalable_target", {"cluster": cluster,
+            "service": service, "min": min, "max": max,
+            "suspended": suspended})
+
+    def autoscaling(self):
+        """{"targets": [ScalableTarget], "policies": [ScalingPolicy],
+        "activities": [ScalingActivity], "runs": scaler passes,
+        "moves": desired counts the scaler changed}."""
+        return self.admin("GET", "autoscaling")
+
+    def target(self, cluster, service):
+        """The service's ScalableTarget, or None."""
+        rid = "service/%s/%s" % (cluster, service)
+        for t in self.autoscaling()["targets"]:
+            if t["ResourceId"] == rid:
+                return t
+        return None
+
+    def set_scaler_interval(self, seconds):
+        """Change how often the scaler runs (0: never)."""
+        return self.admin("POST", "scaler", {"interval": seconds})
+
+    def wait_scaler_runs(self, n, timeout=30.0):
+        """Wait until the scaler has made n more passes; their count."""
+        start = self.autoscaling()["runs"]
+        return wait_for(lambda: self.autoscaling()["runs"] >= start + n,
+            timeout, 0.05, what="%d scaler passes" % n)
+
+    # -- CloudWatch Logs ------------------------------------------------
+
+    @staticmethod
+    def log_stream(task_id, container, prefix="ecs"):
+        """The awslogs stream name of a task's container."""
+        return "%s/%s/%s" % (prefix, container, task_id)
+
+    def put_log_events(self, group, stream, messages, timestamp=None):
+        """Add messages (one ms apart, from timestamp or now, in ms) to a
+        stream, creating the group and stream if needed."""
+        data = {"group": group, "stream": stream, "messages": list(messages)}
+        if timestamp is not None:
+            data["timestamp"] = timestamp
+        return self.admin("POST", "log_events", data)
+
+    def log_events(self, group, stream):
+        """Every event of a stream, oldest first: [{timestamp, message,
+        ingestionTime}], the simulated container's lines written up to now."""
+        from urllib.parse import urlencode
+        return self.admin("GET", "log_events?" + urlencode({"group": group,
+            "stream": stream}))["events"]
+
+    def log_streams(self):
+        """{group: [stream names]}."""
+        return self.admin("GET", "log_streams")

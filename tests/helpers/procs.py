@@ -4,9 +4,11 @@ long it takes to exit, and a Popen as another user.
     blocked_in_fuse(pid)        True while pid waits for a FUSE answer
     exit_within(proc, timeout)  seconds until proc exits (TimeoutError after timeout)
     popen_as(user, cmd, ...)    a Popen of cmd run as that user (the test runs as root)
+    read_together(path, n)      n threads open and read path at the same moment
 """
 import pwd
 import subprocess
+import threading
 import time
 
 # What /proc/PID/wchan says for a task waiting in the kernel's FUSE request
@@ -59,3 +61,24 @@ def kill_all(procs):
             p.wait(timeout=30)
         except subprocess.TimeoutExpired:
             pass
+
+
+def read_together(path, n):
+    """n threads that open and read path at once (after a barrier): the list
+    of what each read, and the list of exceptions raised."""
+    results, errors = [], []
+    barrier = threading.Barrier(n)
+
+    def reader():
+        try:
+            barrier.wait()
+            with open(path) as f:
+                results.append(f.read())
+        except Exception as e:  # noqa: BLE001 - the caller reports them
+            errors.append(e)
+    threads = [threading.Thread(target=reader) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors

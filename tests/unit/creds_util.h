@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ecs/config.h"
@@ -24,6 +25,18 @@ static char cfgpath[128];
 static char credpath[128];
 static char runspath[128];
 static char scriptpath[128];
+
+/* An ISO 8601 UTC time secs from now, in buf (credential expiry times). */
+static inline const char *
+iso_in(long secs, char *buf, size_t n)
+{
+	time_t t = time(NULL) + secs;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
 
 /* Clears the environment, writes both files (0600) and forgets past runs. */
 static inline void

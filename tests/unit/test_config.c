@@ -1,7 +1,7 @@
 /*
  * Unit tests for ecs/config.c: precedence of the command line, the
- * environment and the shared files for region, endpoint, profile and
- * max_attempts, and the errors for what is missing or wrong. HOME and
+ * environment and the shared files for region, every service's endpoint,
+ * profile and max_attempts, and the errors for what is missing or wrong. HOME and
  * every AWS_* variable point into a private temporary directory.
  */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ecs/client.h"
 #include "ecs/config.h"
 #include "ecs/ini.h"
 #include "tests/unit/aws_env.h"
@@ -225,6 +226,203 @@ test_endpoint(void)
 	}
 }
 
+/* One source of a service's endpoint, for every service the client calls. */
+struct service_case {
+	const char	*what;
+	const char	*config;	/* "%1$s" is the service's config key */
+	int		 ov;		/* the service's own -o option set */
+	int		 env_own;	/* AWS_ENDPOINT_URL_<SERVICE> set */
+	int		 env_all;	/* AWS_ENDPOINT_URL set */
+	int		 env_other;	/* another service's variable set */
+	int		 ignore;	/* AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true */
+	const char	*region;
+	const char	*want;		/* "%1$s" is the host prefix */
+	const char	*want_source;	/* "%1$s" the option, "%2$s" the variable, "%3$s" the home */
+};
+
+/*
+ * Every source of ecs_endpoint_lookup(), for ECS, Application Auto
+ * Scaling and CloudWatch Logs, each from its own variable, option and
+ * config key, in the SDKs' order; and the credential chain's services
+ * from the environment.
+ */
+static void
+test_service_endpoints(void)
+{
+	static const struct service_case cases[] = {
+		{ "regional default", "[default]\nregion = eu-west-1\n", 0, 0, 0, 0,
+		    0, NULL, "https://%1$s.eu-west-1.amazonaws.com",
+		    "the regional default" },
+		{ "China", "[default]\nregion = eu-west-1\n", 0, 0, 0, 0, 0,
+		    "cn-north-1", "https://%1$s.cn-north-1.amazonaws.com.cn",
+		    "the regional default" },
+		{ "option first", "[default]\nregion = eu-west-1\n", 1, 1, 1, 0, 0,
+		    NULL, "http://127.0.0.1:7001", "-o %1$s" },
+		{ "own variable", "[default]\nregion = eu-west-1\n"
+		    "endpoint_url = http://profile:1\n", 0, 1, 1, 0, 0, NULL,
+		    "http://own.example:7002", "%2$s" },
+		{ "AWS_ENDPOINT_URL", "[default]\nregion = eu-west-1\n"
+		    "endpoint_url = http://profile:1\n", 0, 0, 1, 0, 0, NULL,
+		    "https://all.example/base", "AWS_ENDPOINT_URL" },
+		{ "another service's variable is not ours",
+		    "[default]\nregion = eu-west-1\n", 0, 0, 0, 1, 0, NULL,
+		    "https://%1$s.eu-west-1.amazonaws.com", "the regional default" },
+		{ "[services] section", "[default]\nregion = eu-west-1\n"
+		    "services = local\nendpoint_url = http://profile:1\n"
+		    "[services local]\n%1$s =\n  endpoint_url = http://svc:3/\n"
+		    "other_service =\n  endpoint_url = http://other:9\n", 0, 0, 0, 1,
+		    0, NULL, "http://svc:3", "[services local] in %3$s/.aws/config" },
+		{ "the profile's sub-section", "[default]\nregion = eu-west-1\n"
+		    "endpoint_url = http://profile:1\n%1$s =\n  endpoint_url = "
+		    "http://sub:2\n", 0, 0, 0, 0, 0, NULL, "http://sub:2",
+		    "profile default in %3$s/.aws/config" },
+		{ "the profile's endpoint_url", "[default]\nregion = eu-west-1\n"
+		    "endpoint_url = http://profile:1//\n", 0, 0, 0, 0, 0, NULL,
+		    "http://profile:1", "profile default in %3$s/.aws/config" },
+		{ "ignored: all but the option", "[default]\nregion = eu-west-1\n"
+		    "endpoint_url = http://profile:1\n", 0, 1, 1, 0, 1, NULL,
+		    "https://%1$s.eu-west-1.amazonaws.com", "the regional default" },
+		{ "ignored, option given", "[default]\nregion = eu-west-1\n", 1, 1,
+		    1, 0, 1, NULL, "http://127.0.0.1:7001", "-o %1$s" },
+		{ "ignored by the profile", "[default]\nregion = eu-west-1\n"
+		    "ignore_configured_endpoint_urls = true\n"
+		    "endpoint_url = http://profile:1\n", 0, 0, 1, 0, 0, NULL,
+		    "https://%1$s.eu-west-1.amazonaws.com", "the regional default" },
+	};
+	static const int svcs[] = { ECS_SVC_ECS, ECS_SVC_AUTOSCALING, ECS_SVC_LOGS };
+	char config[1024], want[256], want_src[512], var[128], other[128];
+	struct ecs_config_overrides ov;
+	struct ecs_config cfg;
+	struct ecs_error err;
+	const struct ecs_service *sv;
+	size_t i, j;
+	char *u;
+
+	for (j = 0; j < sizeof(svcs) / sizeof(svcs[0]); j++) {
+		sv = &ecs_services[svcs[j]];
+		snprintf(var, sizeof(var), "AWS_ENDPOINT_URL_%s", sv->env_suffix);
+		/* The next service's variable, for the case where it must not count. */
+		snprintf(other, sizeof(other), "AWS_ENDPOINT_URL_%s",
+		    ecs_services[svcs[(j + 1) % 3]].env_suffix);
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			snprintf(config, sizeof(config), cases[i].config,
+			    sv->config_key);
+			setup(config, NULL);
+			memset(&ov, 0, sizeof(ov));
+			if (cases[i].ov)
+				ov.endpoints[svcs[j]] = "http://127.0.0.1:7001/";
+			if (cases[i].env_own)
+				setenv(var, "http://own.example:7002/", 1);
+			if (cases[i].env_all)
+				setenv("AWS_ENDPOINT_URL", "https://all.example/base/", 1);
+			if (cases[i].env_other)
+				setenv(other, "http://other.example:7003", 1);
+			if (cases[i].ignore)
+				setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
+			ov.region = cases[i].region;
+			if (load(&ov, &cfg, &err) != 0) {
+				fprintf(stderr, "%s, %s: %s\n", sv->title,
+				    cases[i].what, err.message);
+				CHECK(0);
+				continue;
+			}
+			snprintf(want, sizeof(want), cases[i].want, sv->host_prefix);
+			snprintf(want_src, sizeof(want_src), cases[i].want_source,
+			    sv->option, var, tmpdir);
+			if (strcmp(cfg.endpoints[svcs[j]], want) != 0)
+				fprintf(stderr, "%s, %s:\n", sv->title, cases[i].what);
+			CHECK_STR(cfg.endpoints[svcs[j]], want);
+			CHECK_STR(cfg.endpoint_sources[svcs[j]], want_src);
+			CHECK(cfg.endpoint == cfg.endpoints[ECS_SVC_ECS]);
+			CHECK_INT(ecs_client_validate(&cfg, &err), 0);
+			ecs_config_free(&cfg);
+		}
+	}
+
+	/* One load: each service from its own variable. */
+	setup("[default]\nregion = eu-west-1\n", NULL);
+	setenv("AWS_ENDPOINT_URL_ECS", "http://e:1", 1);
+	setenv("AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING", "http://a:2", 1);
+	setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "http://l:3", 1);
+	CHECK_INT(load(NULL, &cfg, &err), 0);
+	CHECK_STR(cfg.endpoint, "http://e:1");
+	CHECK_STR(cfg.endpoints[ECS_SVC_AUTOSCALING], "http://a:2");
+	CHECK_STR(cfg.endpoints[ECS_SVC_LOGS], "http://l:3");
+	/* The credential chain's services are not the client's to resolve. */
+	CHECK(cfg.endpoints[ECS_SVC_STS] == NULL);
+	ecs_config_free(&cfg);
+
+	/* -o endpoint is ECS's only. */
+	memset(&ov, 0, sizeof(ov));
+	ov.endpoint = "http://ecs-only:1";
+	CHECK_INT(load(&ov, &cfg, &err), 0);
+	CHECK_STR(cfg.endpoint, "http://ecs-only:1");
+	CHECK_STR(cfg.endpoints[ECS_SVC_LOGS], "http://l:3");
+	ecs_config_free(&cfg);
+	unsetenv("AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING");
+	CHECK_INT(load(&ov, &cfg, &err), 0);
+	CHECK_STR(cfg.endpoints[ECS_SVC_AUTOSCALING],
+	    "https://application-autoscaling.eu-west-1.amazonaws.com");
+	ecs_config_free(&cfg);
+
+	/* A bad endpoint names its service and where it came from. */
+	setup("[default]\nregion = eu-west-1\n", NULL);
+	setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "ftp://x", 1);
+	CHECK_INT(load(NULL, &cfg, &err), -1);
+	CHECK_INT(err.code, ECS_E_CONFIG);
+	CHECK_STR(err.message, "invalid CloudWatch Logs endpoint \"ftp://x\" (from "
+	    "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS): it must be an http:// or https:// URL");
+	unsetenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
+	memset(&ov, 0, sizeof(ov));
+	ov.endpoints[ECS_SVC_AUTOSCALING] = "localhost:4566";
+	CHECK_INT(load(&ov, &cfg, &err), -1);
+	CHECK_STR(err.message, "invalid Application Auto Scaling endpoint "
+	    "\"localhost:4566\" (from -o autoscaling_endpoint): it must be an "
+	    "http:// or https:// URL");
+
+	/* What only libcurl refuses, ecs_client_validate() finds, for any service. */
+	ov.endpoints[ECS_SVC_AUTOSCALING] = "http://[::1";
+	CHECK_INT(load(&ov, &cfg, &err), 0);
+	CHECK_INT(ecs_client_validate(&cfg, &err), -1);
+	CHECK_INT(err.code, ECS_E_CONFIG);
+	CHECK_STR(err.message, "bad Application Auto Scaling endpoint URL: "
+	    "http://[::1");
+	ecs_config_free(&cfg);
+	memset(&ov, 0, sizeof(ov));
+	ov.endpoints[ECS_SVC_LOGS] = "http://[::1";
+	CHECK_INT(load(&ov, &cfg, &err), 0);
+	CHECK_INT(ecs_client_validate(&cfg, &err), -1);
+	CHECK_STR(err.message, "bad CloudWatch Logs endpoint URL: http://[::1");
+	ecs_config_free(&cfg);
+
+	/* STS and SSO: the environment alone, through the same lookup. */
+	setup(NULL, NULL);
+	u = ecs_endpoint_env(ECS_SVC_STS, "eu-west-1");
+	CHECK_STR(u, "https://sts.eu-west-1.amazonaws.com");
+	free(u);
+	u = ecs_endpoint_env(ECS_SVC_STS, "cn-northwest-1");
+	CHECK_STR(u, "https://sts.cn-northwest-1.amazonaws.com.cn");
+	free(u);
+	u = ecs_endpoint_env(ECS_SVC_SSO, "eu-west-1");
+	CHECK_STR(u, "https://portal.sso.eu-west-1.amazonaws.com");
+	free(u);
+	u = ecs_endpoint_env(ECS_SVC_SSO_OIDC, "eu-west-1");
+	CHECK_STR(u, "https://oidc.eu-west-1.amazonaws.com");
+	free(u);
+	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9//", 1);
+	u = ecs_endpoint_env(ECS_SVC_SSO, "eu-west-1");
+	CHECK_STR(u, "http://127.0.0.1:9");
+	free(u);
+	setenv("AWS_ENDPOINT_URL_SSO_OIDC", "http://oidc.test", 1);
+	u = ecs_endpoint_env(ECS_SVC_SSO_OIDC, "eu-west-1");
+	CHECK_STR(u, "http://oidc.test");
+	free(u);
+	setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE", 1);
+	u = ecs_endpoint_env(ECS_SVC_STS, NULL);
+	CHECK_STR(u, "https://sts.us-east-1.amazonaws.com");
+	free(u);
+}
+
 static void
 test_profile(void)
 {
@@ -414,6 +612,7 @@ main(void)
 
 	test_region();
 	test_endpoint();
+	test_service_endpoints();
 	test_profile();
 	test_max_attempts();
 	test_files();

@@ -520,18 +520,6 @@ test_container(void)
 	CHECK_INT(err.code, ECS_E_CREDS);
 }
 
-/* An ISO 8601 UTC time secs from now, in buf. */
-static const char *
-iso_in_secs(long secs, char *buf, size_t n)
-{
-	time_t t = time(NULL) + secs;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
 /* The monotonic clock in ms. */
 static long long
 mono_ms(void)
@@ -700,7 +688,7 @@ test_reload_warning(void)
 	    "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIDOLD\", "
 	    "\"SecretAccessKey\": \"oldsecret" SECRET_MARK "\", "
 	    "\"SessionToken\": \"oldtok" SECRET_MARK "\", "
-	    "\"Expiration\": \"%s\"}'", iso_in_secs(12, when, sizeof(when)));
+	    "\"Expiration\": \"%s\"}'", iso_in(12, when, sizeof(when)));
 	write_counting_script(body);
 	logged[0] = '\0';
 	nlogged = 0;

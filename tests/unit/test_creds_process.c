@@ -34,18 +34,6 @@ runs(void)
 	return n;
 }
 
-/* An ISO 8601 UTC time secs from now, in buf. */
-static const char *
-iso_in(long secs, char *buf, size_t n)
-{
-	time_t t = time(NULL) + secs;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
 /*
  * Writes the credential_process script: it counts its runs, then runs
  * body, which may use $n (this run's number).

@@ -28,6 +28,12 @@ static const struct {
 	{ "InvalidParameterException", 400, ECS_E_INVALID },
 	{ "ClientException", 400, ECS_E_INVALID },
 	{ "ValidationException", 400, ECS_E_INVALID },
+	/* Application Auto Scaling and CloudWatch Logs. */
+	{ "ObjectNotFoundException", 400, ECS_E_NOTFOUND },
+	{ "ResourceNotFoundException", 400, ECS_E_NOTFOUND },
+	{ "ConcurrentUpdateException", 400, ECS_E_AWS },
+	{ "InvalidNextTokenException", 400, ECS_E_AWS },
+	{ "ServiceUnavailableException", 503, ECS_E_SERVER },
 	{ "ThrottlingException", 400, ECS_E_THROTTLED },
 	{ "Throttling", 400, ECS_E_THROTTLED },
 	{ "TooManyRequestsException", 429, ECS_E_THROTTLED },
@@ -123,6 +129,34 @@ static const struct {
 	    ECS_E_INVALID, "ClientException", "a b c", NULL },
 	{ "no request id", 400, "{\"__type\":\"ClientException\",\"message\":\"m\"}",
 	    NULL, NULL, ECS_E_INVALID, "ClientException", "m", NULL },
+	{ "DescribeTaskDefinition of a revision that does not exist", 400,
+	    "{\"__type\":\"ClientException\",\"message\":\"Unable to describe task "
+	    "definition.\"}", NULL, ID, ECS_E_INVALID, "ClientException",
+	    "Unable to describe task definition.", NULL },
+	{ "Application Auto Scaling: Message, namespaced", 400,
+	    "{\"__type\":\"com.amazonaws.applicationautoscaling#ValidationException\","
+	    "\"Message\":\"Maximum capacity cannot be less than minimum capacity\"}",
+	    NULL, ID, ECS_E_INVALID, "ValidationException",
+	    "Maximum capacity cannot be less than minimum capacity", NULL },
+	{ "Application Auto Scaling: no such target", 400,
+	    "{\"__type\":\"ObjectNotFoundException\",\"Message\":\"No scalable "
+	    "target found\"}", NULL, ID, ECS_E_NOTFOUND, "ObjectNotFoundException",
+	    "No scalable target found", NULL },
+	{ "Application Auto Scaling: throttled", 400,
+	    "{\"__type\":\"ThrottlingException\",\"Message\":\"Rate exceeded\"}",
+	    NULL, ID, ECS_E_THROTTLED, "ThrottlingException", "Rate exceeded", NULL },
+	{ "CloudWatch Logs: no such stream", 400,
+	    "{\"__type\":\"ResourceNotFoundException\",\"message\":\"The specified "
+	    "log stream does not exist.\"}", NULL, ID, ECS_E_NOTFOUND,
+	    "ResourceNotFoundException", "The specified log stream does not exist.",
+	    NULL },
+	{ "CloudWatch Logs: throttled", 400,
+	    "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}",
+	    NULL, ID, ECS_E_THROTTLED, "ThrottlingException", "Rate exceeded", NULL },
+	{ "CloudWatch Logs: denied", 400,
+	    "{\"__type\":\"AccessDeniedException\",\"message\":\"User is not "
+	    "authorized to perform: logs:GetLogEvents\"}", NULL, ID, ECS_E_ACCESS,
+	    "AccessDeniedException", NULL, "logs:GetLogEvents" },
 };
 
 /* Checks ecs_code_from_aws() against the table. */
@@ -243,7 +277,10 @@ test_helpers(void)
 	}
 }
 
-/* The operation table: eleven operations, the right categories. */
+/*
+ * The operation table: seventeen operations, the right categories and
+ * services; the service table: the names the SDKs use.
+ */
 static void
 test_ops(void)
 {
@@ -255,8 +292,8 @@ test_ops(void)
 		mutating += op->mutating;
 		CHECK(ecs_op_find(op->name) == op);
 	}
-	CHECK_INT(n, 11);
-	CHECK_INT(mutating, 3);
+	CHECK_INT(n, 17);
+	CHECK_INT(mutating, 4);
 	CHECK(ecs_op_find("DeleteCluster") == NULL);
 	CHECK(ecs_op_find(NULL) == NULL);
 	CHECK_INT(ecs_op_find("ListClusters")->category, ECS_CAT_CLUSTER_READ);
@@ -269,6 +306,35 @@ test_ops(void)
 	CHECK_INT(ecs_op_find("UpdateContainerInstancesState")->mutating, 1);
 	CHECK_STR(ecs_category_name(ECS_CAT_SERVICE_READ), "service_read");
 	CHECK_STR(ecs_category_name(ECS_CAT_RESOURCE_MODIFY), "resource_modify");
+	CHECK_INT(ecs_op_find("DescribeTaskDefinition")->category,
+	    ECS_CAT_TASKDEF_READ);
+	CHECK_INT(ecs_op_find("ListTaskDefinitions")->service, ECS_SVC_ECS);
+	CHECK_INT(ecs_op_find("DescribeScalableTargets")->category,
+	    ECS_CAT_AUTOSCALING_READ);
+	CHECK_INT(ecs_op_find("DescribeScalingPolicies")->service,
+	    ECS_SVC_AUTOSCALING);
+	CHECK_INT(ecs_op_find("RegisterScalableTarget")->category,
+	    ECS_CAT_AUTOSCALING_MODIFY);
+	CHECK_INT(ecs_op_find("RegisterScalableTarget")->mutating, 1);
+	CHECK_INT(ecs_op_find("GetLogEvents")->category, ECS_CAT_LOGS_READ);
+	CHECK_INT(ecs_op_find("GetLogEvents")->service, ECS_SVC_LOGS);
+	CHECK_STR(ecs_category_name(ECS_CAT_TASKDEF_READ), "taskdef_read");
+	CHECK_STR(ecs_category_name(ECS_CAT_AUTOSCALING_READ), "autoscaling_read");
+	CHECK_STR(ecs_category_name(ECS_CAT_AUTOSCALING_MODIFY),
+	    "autoscaling_modify");
+	CHECK_STR(ecs_category_name(ECS_CAT_LOGS_READ), "logs_read");
+	CHECK_STR(ecs_services[ECS_SVC_ECS].target_prefix,
+	    "AmazonEC2ContainerServiceV20141113.");
+	CHECK_STR(ecs_services[ECS_SVC_AUTOSCALING].target_prefix,
+	    "AnyScaleFrontendService.");
+	CHECK_STR(ecs_services[ECS_SVC_AUTOSCALING].signing_name,
+	    "application-autoscaling");
+	CHECK_STR(ecs_services[ECS_SVC_LOGS].target_prefix, "Logs_20140328.");
+	CHECK_STR(ecs_services[ECS_SVC_LOGS].signing_name, "logs");
+	/* Every operation's service is one the client can call. */
+	for (op = ecs_ops; op->name != NULL; op++)
+		CHECK(ecs_services[op->service].target_prefix != NULL &&
+		    ecs_services[op->service].option != NULL);
 }
 
 /* ecs_arn_name() on the ARN forms ECS returns. */
