@@ -26,8 +26,14 @@ TABLE_DIRS = {  # fs/tree.c table -> README tree section, man page subsection
     "meta_files": (".ecsfs/", ".ecsfs/"),
     "cluster_files": ("CLUSTER/", "CLUSTER/"),
     "service_files": ("services/SERVICE/", "CLUSTER/services/SERVICE/"),
+    "autoscaling_files": ("autoscaling/", "CLUSTER/services/SERVICE/autoscaling/"),
     "task_files": ("tasks/TASK_ID/", "CLUSTER/tasks/TASK_ID/"),
     "instance_files": ("container_instances/ID/", "CLUSTER/container_instances/ID/"),
+}
+# Folders whose entries ECS names (no table): README tree section, man page
+# subsection, the word that stands for an entry.
+NAMED_BY_ECS = {
+    ("task_files", "logs"): ("logs/", "CLUSTER/tasks/TASK_ID/logs/", "CONTAINER"),
 }
 
 
@@ -96,7 +102,8 @@ def tree_tables():
 
 
 def tree_subdirs():
-    """{table: [subfolder, ...]} from fs_dirs[] of fs/tree.c."""
+    """{table: [subfolder, ...]} from fs/tree.c: the fixed subfolders of fs_dirs[],
+    and those of fs_subdirs[] that an object may have (autoscaling/)."""
     src = (REPO / "fs" / "tree.c").read_text()
     kinds = {"FS_CLUSTER": "cluster_files", "FS_SERVICE": "service_files",
              "FS_TASK": "task_files", "FS_INSTANCE": "instance_files"}
@@ -104,9 +111,18 @@ def tree_subdirs():
     for kind, names in re.findall(r"\[(FS_\w+)\] = \{ \{ ([^}]*)\}", src):
         subs = re.findall(r'"(\w+)"', names)
         if subs:
-            out[kinds[kind]] = subs
+            out[kinds[kind]] += subs
+    body = re.search(r"fs_subdirs\[\] = \{(.*?)\n\};", src, re.S)
+    if body:
+        for kind, name in re.findall(r'\{ (FS_\w+), "(\w+)", FS_\w+ \}', body.group(1)):
+            out[kinds[kind]].append(name)
     assert out["cluster_files"] == ["services", "tasks", "container_instances"]
     return out
+
+
+def named_by_ecs(subdirs):
+    """The NAMED_BY_ECS folders that fs/tree.c has."""
+    return {k: v for k, v in NAMED_BY_ECS.items() if k[1] in subdirs[k[0]]}
 
 
 def kind_mark(writable, writeonly, unlisted, symlink):
@@ -183,6 +199,8 @@ def test_readme_tree_names_every_file():
             entries.update({s: None for s in ("services/", "tasks/", "container_instances/")
                             if any(k.startswith(s) for k in tree)})
         check_entries("README " + section, entries, rows, subdirs[table])
+    for section, _, word in named_by_ecs(subdirs).values():
+        assert word in tree.get(section, {}), "the README tree's %s lacks %s" % (section, word)
 
 
 def test_readme_and_docs_name_only_files_that_exist():
@@ -283,6 +301,13 @@ def test_man_page_documents_every_file_with_example_and_errors():
                 assert m, "odd tag %r" % tag
                 entries[m.group(1)] = m.group(2)
         check_entries("man page " + key[1], entries, rows, subdirs[table])
+    for _, subsection, word in named_by_ecs(subdirs).values():
+        key = ("FILES", subsection)
+        assert key in sections, "the man page has no subsection %s" % subsection
+        tags = [t for tags, body in sections[key] for t in tags]
+        assert word in tags, (subsection, tags)
+        for tags, body in sections[key]:
+            assert "Example:" in body and "Errors:" in body, (tags, body)
 
 
 def test_man_page_renders_without_warnings():

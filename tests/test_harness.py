@@ -10,6 +10,9 @@ without FUSE; every case runs in both modes (ECSFS_MODE=mount|command).
 The results are checked in the emulator's state and call counts and in
 the steps' output variables, for every action with dry_run true and false,
 and the two modes are compared: same results, outputs and journal.
+The fixtures are in helpers/harness_fixtures.py; deploys and rollbacks
+have more tests in test_harness_deploy.py, scaling a service with an
+Application Auto Scaling target in test_harness_autoscaling.py.
 """
 import copy
 import json
@@ -22,27 +25,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers.harness import HarnessRun, PipelineError, ecsfs_mounts_under, \
-    with_output_collector
-from helpers.mount import binary
+from helpers.harness import HarnessRun, PipelineError, with_output_collector
+from helpers.harness_fixtures import DEV, LIFECYCLE, LIST, MODES, PIPELINES, PROD, SCALE, \
+    STEP_HELPER, delegate_env, mutating_calls, service_state, snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 HARNESS = REPO / "examples" / "harness"
 SCHEMA = REPO.parent / "shared" / "schemas" / "harness-pipeline-v0.json"
-LIFECYCLE = HARNESS / "ecs-lifecycle-management.yaml"
-SCALE = HARNESS / "ecs-scale-services.yaml"
-LIST = HARNESS / "ecs-list-resources.yaml"
-PIPELINES = [LIFECYCLE, LIST, SCALE]
-
-PROD = "production-cluster"
-DEV = "development-cluster"
-MUTATING = ("UpdateService", "StopTask", "UpdateContainerInstancesState")
 ACTIONS = ["list_clusters", "list_services", "list_tasks", "scale_up", "scale_down", "scale_to",
-           "restart", "stop", "stop_tasks", "drain_instances"]
-MOUNTED = re.compile(r"^ecsfs \d+\.\d+\.\d+ \((mount|command)(?:, ro)?\): "
-                     r"region=(\S+) dry_run=(\d)$", re.M)
-STEP_HELPER = HARNESS / "ecsfs-step.sh"
-MODES = ["mount", "command"]
+           "restart", "deploy", "rollback", "stop", "stop_tasks", "drain_instances"]
 
 
 def needs(path_or_tool, what):
@@ -66,11 +57,6 @@ def steps(stage):
 
 def shell_steps(doc):
     return [(st, s) for st in stages(doc) for s in steps(st) if s["type"] == "ShellScript"]
-
-
-def mutating_calls(emulator):
-    c = emulator.calls()
-    return {a: c[a] for a in MUTATING if c.get(a)}
 
 
 # -- the YAML ------------------------------------------------------------------
@@ -126,7 +112,8 @@ def test_lifecycle_pipeline_shape():
                                                       "EXECUTE", "VERIFY", "SUMMARY"]
     var = {v["name"]: v for v in p["variables"]}
     assert set(var) == {"action", "aws_region", "cluster_name", "service_names",
-                        "desired_count", "instance_ids", "dry_run", "wait_for_stable"}
+                        "desired_count", "task_definition", "instance_ids", "dry_run",
+                        "wait_for_stable"}
     assert all(v["value"].startswith("<+input>") for v in var.values())
     m = re.search(r"\.allowedValues\(([^)]*)\)", var["action"]["value"])
     assert m.group(1).split(",") == ACTIONS
@@ -144,7 +131,9 @@ def test_lifecycle_pipeline_shape():
     outs = {s["identifier"]: [o["name"] for o in s["spec"].get("outputVariables", [])]
             for _, s in shell_steps(doc)}
     assert {"CLUSTER_COUNT", "SERVICE_COUNT"} <= set(outs["discover"])
-    assert {"ACTION_RESULT", "SUCCESS_COUNT"} <= set(outs["execute"])
+    assert {"ACTION_RESULT", "SUCCESS_COUNT", "REVISIONS"} <= set(outs["execute"])
+    assert {"VALID", "PLAN"} <= set(outs["validate"])
+    assert "outputVariables.PLAN>" in approve["spec"]["approvalMessage"]
     summary_env = {v["name"]: v["value"] for v in steps(st["SUMMARY"])[0]["spec"]
                    ["environmentVariables"]}
     for name in ("CLUSTER_COUNT", "SERVICE_COUNT", "ACTION_RESULT", "SUCCESS_COUNT"):
@@ -163,7 +152,8 @@ def test_every_step_uses_the_step_helper_and_never_names_an_endpoint(path):
         # One helper does the mount or the commands; no step touches FUSE itself.
         assert '. "${ECSFS_STEP:-/usr/local/share/ecsfs/ecsfs-step.sh}"' in script, \
             s["identifier"]
-        assert re.search(r"^(if ! )?ecsfs_begin( ro)?(; then)?$", script, re.M), s["identifier"]
+        assert re.search(r"^ *(if ! )?ecsfs_begin( ro| check)?(; then)?$", script, re.M), \
+            s["identifier"]
         for word in ("fusermount3", "$MNT", "/dev/fuse", "ecsfs -o"):
             assert word not in script, (s["identifier"], word)
         env = {v["name"]: v["value"] for v in s["spec"]["environmentVariables"]}
@@ -196,71 +186,6 @@ def test_the_step_helper_passes_shellcheck():
     r = subprocess.run(["shellcheck", "-s", "bash", str(STEP_HELPER)], capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stdout
-
-
-def delegate_env(emulator, mode):
-    """A delegate's environment: the emulator's endpoint, the built ecsfs, the kit's
-    step helper and the mode; no credentials."""
-    env = emulator.env(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None, AWS_REGION=None,
-                       AWS_DEFAULT_REGION=None)
-    env["PATH"] = "%s:%s" % (binary().parent, env["PATH"])
-    env["ECSFS_STEP"] = str(STEP_HELPER)
-    env["ECSFS_MODE"] = mode
-    return env
-
-
-@pytest.fixture(params=MODES)
-def harness(emulator, tmp_path, request):
-    """run(pipeline, **inputs) -> Execution, on a delegate environment made of the
-    emulator's endpoint and the built ecsfs; credentials come only from secrets.
-    Every test that uses it runs twice: with the mount and with the commands."""
-    mode = request.param
-    emulator.time_scale(60)
-    env = delegate_env(emulator, mode)
-    env["ECSFS_MOUNT_OPTIONS"] = "wait_interval=0.2,wait_timeout=60"
-    secrets = {"org.aws_access_key_id": emulator.access_key,
-               "org.aws_secret_access_key": emulator.secret_key}
-    runs = []
-
-    def run(pipeline, delegate_env=None, **inputs):
-        work = tmp_path / ("run%d" % len(runs))
-        e = dict(env)
-        e.update(delegate_env or {})
-        ex = HarnessRun(pipeline, e, secrets, inputs, work, sequence_id=len(runs) + 7).execute()
-        runs.append(ex)
-        for s in ex.ran():
-            assert s.leaked_mounts == [], "%s.%s left %s mounted\n%s" % (
-                s.stage, s.id, s.leaked_mounts, ex.report())
-            if s.type == "ShellScript" and s.status == "Success":
-                m = MOUNTED.search(s.stdout)
-                assert m, "%s.%s did not start ecsfs:\n%s" % (s.stage, s.id, ex.report())
-                assert m.group(1) == mode
-                assert m.group(2) == emulator.region
-                if m.group(3) is not None:
-                    assert m.group(3) == ("1" if ex.inputs.get("dry_run") == "true" else "0")
-        assert ecsfs_mounts_under(tmp_path) == []
-        return ex
-    return run
-
-
-def service_state(emulator):
-    out = {}
-    for c in (PROD, DEV):
-        for name, s in emulator.state(c)["services"].items():
-            out[(c, name)] = s
-    return out
-
-
-def snapshot(emulator):
-    """What a dry run must leave as it was."""
-    snap = {}
-    for c in (PROD, DEV):
-        st = emulator.state(c)
-        snap[c] = ({n: (s["desired"], [d["id"] for d in s["deployments"]])
-                    for n, s in st["services"].items()},
-                   {t: v["desiredStatus"] for t, v in st["tasks"].items()},
-                   {i: v["status"] for i, v in st["instances"].items()})
-    return snap
 
 
 def busiest_instance(emulator):
@@ -299,6 +224,17 @@ def case_for(action, emulator):
         return dict(inputs={"cluster_name": PROD, "service_names": "api"}, clusters=1,
                     services=1, targets=1, calls={"UpdateService": 1},
                     desired={(PROD, "api"): 3})
+    if action == "deploy":
+        # production api runs api:3 of the seed's four revisions.
+        return dict(inputs={"cluster_name": PROD, "service_names": "api",
+                            "task_definition": "api:4"}, clusters=1, services=1, targets=1,
+                    calls={"UpdateService": 1}, desired={(PROD, "api"): 3},
+                    revisions={(PROD, "api"): ("api:3", "api:4")})
+    if action == "rollback":
+        # production web runs web:2, the newer of its two.
+        return dict(inputs={"cluster_name": PROD, "service_names": "web"}, clusters=1,
+                    services=1, targets=1, calls={"UpdateService": 1},
+                    desired={(PROD, "web"): 2}, revisions={(PROD, "web"): ("web:2", "web:1")})
     if action == "stop":
         return dict(inputs={"cluster_name": DEV, "service_names": "api,web"}, clusters=1,
                     services=2, targets=2, calls={"UpdateService": 2},
@@ -351,6 +287,17 @@ def test_lifecycle_pipeline(harness, emulator, action, dry_run):
     assert execute.outputs["SUCCESS_COUNT"] == str(case["targets"])
     journal = [l for l in execute.stdout.splitlines() if " op=" in l]
     assert len(journal) == case["targets"], rep
+    plan = ex.output("VALIDATE", "validate", "PLAN")
+    if "revisions" in case:
+        # VALIDATE checked the revision on a dry-run mount and says what will change.
+        assert plan == "; ".join("%s %s -> %s" % (k[1], old, new)
+                                 for k, (old, new) in sorted(case["revisions"].items())), rep
+        assert execute.outputs["REVISIONS"] == " ".join(
+            "%s=%s" % (k[1], new) for k, (old, new) in sorted(case["revisions"].items()))
+        for l in journal:
+            assert re.search(r" field=(task_definition|rollback) old=\S+ new=\S+ ", l), l
+    else:
+        assert plan == "-", rep
     if dry_run == "true":
         # Nothing that mutates reaches ECS, nobody is asked, nothing waits.
         assert ex.approvals == []
@@ -377,6 +324,17 @@ def test_lifecycle_pipeline(harness, emulator, action, dry_run):
         assert state[key]["desired"] == n, (key, state[key])
         assert state[key]["running"] == n, (key, state[key])
         assert state[key]["steady"], (key, state[key])
+    for key, (old, new) in case.get("revisions", {}).items():
+        # Every task of the service runs the new revision, one deployment left.
+        arn = state[key]["taskDefinition"]
+        assert arn.endswith(":task-definition/" + new), (key, arn)
+        assert [d["taskDefinition"] for d in state[key]["deployments"]] == [arn]
+        tasks = emulator.state(key[0])["tasks"]
+        live = [v for v in tasks.values() if v["service"] == key[1]
+                and v["desiredStatus"] == "RUNNING"]
+        assert len(live) == case["desired"][key] and all(v["taskDefinition"] == arn
+                                                          for v in live), live
+        assert "VERIFY: service %s runs %s" % (key[1], new) in verify.stdout, rep
     if action == "restart":
         deps = state[(PROD, "api")]["deployments"]
         assert len(deps) == 1 and deps[0]["id"] != api_deployment

@@ -536,6 +536,63 @@ def test_after_hours_script(mount, emulator, tmp_path):
              timeout=20, what="web back up")
 
 
+def scalable_target(emulator, cluster, service):
+    r = emulator.aws("application-autoscaling", "describe-scalable-targets",
+                     "--service-namespace", "ecs", "--resource-ids",
+                     "service/%s/%s" % (cluster, service))
+    (t,) = r["ScalableTargets"]
+    return t
+
+
+def scaler_passes(emulator, n=2):
+    """Returns once the emulator's simulated scaler has made n more passes."""
+    start = emulator.admin("GET", "autoscaling")["runs"]
+    wait_for(lambda: emulator.admin("GET", "autoscaling")["runs"] >= start + n, timeout=60,
+             what="%d scaler passes" % n)
+
+
+def test_after_hours_with_a_scalable_target(mount, emulator, tmp_path):
+    """api's Application Auto Scaling minimum is 1: the evening run lowers it to 0
+    first (or the scaler would bring api back), the morning run restores it."""
+    script = os.path.join(REPO, "examples", "after-hours.sh")
+    state = tmp_path / "counts"
+    emulator.aws("application-autoscaling", "register-scalable-target", "--service-namespace",
+                 "ecs", "--resource-id", "service/development-cluster/api",
+                 "--scalable-dimension", "ecs:service:DesiredCount", "--min-capacity", "1",
+                 "--max-capacity", "3")
+    emulator.reset_calls()
+    r = subprocess.run([script, "down", str(mount.path), "development-cluster", str(state)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "development-cluster/api: autoscaling min 1 -> 0 before scaling to 0" in r.stdout
+    assert state.read_text() == "api 1 1\nweb 1\n"
+    calls = emulator.calls()
+    assert mutating_calls(emulator) == {"UpdateService": 2}
+    assert calls.get("RegisterScalableTarget") == 1, calls
+    assert scalable_target(emulator, "development-cluster", "api")["MinCapacity"] == 0
+    scaler_passes(emulator)
+    st = emulator.state("development-cluster")["services"]
+    assert st["api"]["desired"] == 0 and st["web"]["desired"] == 0
+    wait_for(lambda: emulator.state("development-cluster")["services"]["api"]["running"] == 0,
+             timeout=30, what="api down")
+    # A second evening run keeps the counts and the saved minimum.
+    r = subprocess.run([script, "down", str(mount.path), "development-cluster", str(state)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and state.read_text() == "api 1 1\nweb 1\n", r.stderr
+    emulator.reset_calls()
+    r = subprocess.run([script, "up", str(mount.path), "development-cluster", str(state)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "development-cluster/api: autoscaling min 0 -> 1 restored after scaling to 1" in \
+        r.stdout
+    assert emulator.calls().get("RegisterScalableTarget") == 1
+    assert scalable_target(emulator, "development-cluster", "api")["MinCapacity"] == 1
+    assert cli_desired(emulator, "development-cluster", "api") == 1
+    assert cli_desired(emulator, "development-cluster", "web") == 1
+    scaler_passes(emulator)
+    assert svc_state(emulator, "development-cluster", "api")["desired"] == 1
+
+
 def test_the_tree_refuses_new_and_removed_entries(mount, emulator):
     emulator.reset_calls()
     svc = "%s/api" % DEV
