@@ -35,8 +35,8 @@ services=$mount/$cluster/services
 
 # The min_capacity that keeps a service above zero, or nothing: none when
 # it has no scalable target, its scaling is suspended or its minimum is 0.
-# Fails when the target cannot be read (e.g. the identity may not call
-# application-autoscaling:DescribeScalableTargets): nothing is changed then.
+# Fails when that cannot be told (e.g. Application Auto Scaling's endpoint
+# does not answer): nothing is changed then.
 floor_of() {
 	local as=$1/autoscaling min out
 	if ! out=$(LC_ALL=C stat -c %F -- "$as" 2>&1); then

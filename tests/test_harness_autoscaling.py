@@ -182,3 +182,15 @@ def test_scale_services_pipeline_with_a_scalable_target(harness, emulator, tmp_p
         ex.step("SCALE", "scale").stdout
     assert target_of(emulator, DEV, "web")["MinCapacity"] == 1
     assert emulator.state(DEV)["services"]["web"]["desired"] == 2
+
+
+def test_a_scaling_range_that_cannot_be_read_fails_validate(harness, emulator):
+    emulator.faults(drop_probability=1.0, actions=["DescribeScalableTargets"])
+    emulator.reset_calls()
+    ex = harness(LIFECYCLE, delegate_env={"ECSFS_MOUNT_OPTIONS": "max_attempts=2,timeout=5"},
+                 action="stop", dry_run="false", cluster_name=DEV, service_names="api")
+    assert ex.status == "Failed"
+    assert "VALIDATE: cannot check the autoscaling of service api: Input/output error" in \
+        ex.step("VALIDATE", "validate").stderr, ex.report()
+    assert ex.stages["EXECUTE"] == "Skipped"
+    assert mutating_calls(emulator) == {}

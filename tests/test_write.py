@@ -593,6 +593,28 @@ def test_after_hours_with_a_scalable_target(mount, emulator, tmp_path):
     assert svc_state(emulator, "development-cluster", "api")["desired"] == 1
 
 
+def test_after_hours_changes_nothing_when_the_scaling_range_cannot_be_read(emulator,
+                                                                          mount_factory,
+                                                                          tmp_path):
+    """Application Auto Scaling does not answer: the evening run cannot tell whether a
+    minimum would bring the services back, so it stops before any change."""
+    mount = mount_factory(options={"max_attempts": 2, "timeout": 5})
+    script = os.path.join(REPO, "examples", "after-hours.sh")
+    state = tmp_path / "counts"
+    emulator.faults(drop_probability=1.0, actions=["DescribeScalableTargets"])
+    emulator.reset_calls()
+    r = subprocess.run([script, "down", str(mount.path), "development-cluster", str(state)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    assert "cannot tell whether auto scaling keeps it up: Input/output error" in r.stderr, \
+        r.stderr
+    assert mutating_calls(emulator) == {} and not emulator.calls().get("RegisterScalableTarget")
+    assert not state.exists() and list(tmp_path.glob("counts.*")) == []
+    emulator.faults()
+    st = emulator.state("development-cluster")["services"]
+    assert st["api"]["desired"] == 1 and st["web"]["desired"] == 1
+
+
 def test_the_tree_refuses_new_and_removed_entries(mount, emulator):
     emulator.reset_calls()
     svc = "%s/api" % DEV
