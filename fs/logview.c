@@ -315,6 +315,10 @@ fetch(struct lstream *st)
 		if (same || count < (size_t)lines)
 			break;
 	}
+	/* Before the waiters wake: a reader who gets the error finds it in the log. */
+	if (rc != 0)
+		fs_log_warn("logs %s %s: %s: %s%s%s", st->group, st->name, ecs_strerror(err.code),
+		    err.aws_code, err.aws_code[0] ? ": " : "", err.message);
 	now = (uint64_t)ecs_now_ms();
 	pthread_mutex_lock(&st->lock);
 	if (rc == 0) {
@@ -337,9 +341,6 @@ fetch(struct lstream *st)
 	st->fetching = 0;
 	pthread_cond_broadcast(&st->done);
 	pthread_mutex_unlock(&st->lock);
-	if (rc != 0)
-		fs_log_warn("logs %s %s: %s: %s%s%s", st->group, st->name, ecs_strerror(err.code),
-		    err.aws_code, err.aws_code[0] ? ": " : "", err.message);
 	free(token);
 	free(starts);
 	buf_free(&chunk);
