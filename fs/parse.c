@@ -136,3 +136,115 @@ fs_parse_flag(const char *data, size_t len, int *on)
 	*on = data[0] == '1';
 	return 0;
 }
+
+int
+fs_parse_bool(const char *data, size_t len, int *on)
+{
+	len = fs_parse_chomp(data, len);
+	if (len == 4 && memcmp(data, "true", 4) == 0)
+		*on = 1;
+	else if (len == 5 && memcmp(data, "false", 5) == 0)
+		*on = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* Whether s[0..len) is a family name: 1 to 255 letters, digits, '-' and '_'. */
+static int
+family_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > FS_PARSE_FAMILY_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Whether s[0..len) is a revision number: 1 to 2147483647, no leading zero. */
+static int
+revision_ok(const char *s, size_t len)
+{
+	long long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 10 || s[0] == '0')
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= 2147483647LL;
+}
+
+/* Whether s[0..len) is "family" (need_rev 0) or "family:revision". */
+static int
+family_rev_ok(const char *s, size_t len, int need_rev)
+{
+	const char *colon = memchr(s, ':', len);
+
+	if (colon == NULL)
+		return !need_rev && family_ok(s, len);
+	return family_ok(s, (size_t)(colon - s)) &&
+	    revision_ok(colon + 1, len - (size_t)(colon - s) - 1);
+}
+
+/* Whether s[0..len) holds only characters of set (a NUL-terminated list) and is not empty. */
+static int
+only(const char *s, size_t len, const char *set)
+{
+	size_t i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] == '\0' || strchr(set, s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+#define LOWER_DIGITS	"abcdefghijklmnopqrstuvwxyz0123456789-"
+
+/* Whether s[0..len) names a task definition (fs_parse_task_definition). */
+static int
+td_ok(const char *s, size_t len)
+{
+	static const char res[] = "task-definition/";
+	const char *p = s + 4, *end = s + len, *c;
+	int field;
+
+	if (len > FS_PARSE_TD_MAX)
+		return 0;
+	if (len < 4 || memcmp(s, "arn:", 4) != 0)
+		return family_rev_ok(s, len, 0);
+	/* partition, service, region, account: then the resource. */
+	for (field = 0; field < 4; field++) {
+		if ((c = memchr(p, ':', (size_t)(end - p))) == NULL)
+			return 0;
+		if ((field == 0 && !only(p, (size_t)(c - p), LOWER_DIGITS)) ||
+		    (field == 1 && ((size_t)(c - p) != 3 || memcmp(p, "ecs", 3) != 0)) ||
+		    (field == 2 && !only(p, (size_t)(c - p), LOWER_DIGITS)) ||
+		    (field == 3 && ((size_t)(c - p) != 12 || !only(p, 12, "0123456789"))))
+			return 0;
+		p = c + 1;
+	}
+	if ((size_t)(end - p) <= sizeof(res) - 1 || memcmp(p, res, sizeof(res) - 1) != 0)
+		return 0;
+	p += sizeof(res) - 1;
+	return family_rev_ok(p, (size_t)(end - p), 1);
+}
+
+int
+fs_parse_task_definition(const char *data, size_t len, size_t *name_len)
+{
+	len = fs_parse_chomp(data, len);
+	if (len == 0 || !td_ok(data, len))
+		return -1;
+	*name_len = len;
+	return 0;
+}

@@ -8,6 +8,10 @@
 
 #include <stddef.h>
 
+/* ECS's limit on a task-definition family, and more than any task-definition ARN. */
+#define FS_PARSE_FAMILY_MAX	255
+#define FS_PARSE_TD_MAX		512
+
 /* ECS's limit on a StopTask reason, in characters. */
 #define FS_PARSE_STOP_REASON_MAX 255
 
@@ -23,5 +27,14 @@ int fs_parse_stop_reason(const char *data, size_t len, size_t *reason_len);
 const char *fs_parse_instance_status(const char *data, size_t len);
 /* "0" or "1": 0 with *on, or -1. */
 int fs_parse_flag(const char *data, size_t len, int *on);
+/* "true" or "false" (one trailing newline allowed): 0 with *on, or -1. */
+int fs_parse_bool(const char *data, size_t len, int *on);
+/*
+ * A task definition as UpdateService takes it: "family:revision", a family
+ * (1 to 255 letters, digits, '-', '_'; revision 1..2147483647, no leading
+ * zero) or arn:PARTITION:ecs:REGION:ACCOUNT(12 digits):task-definition/
+ * family:revision. 0 with *name_len (bytes, the newline dropped), or -1.
+ */
+int fs_parse_task_definition(const char *data, size_t len, size_t *name_len);
 
 #endif

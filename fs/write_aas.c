@@ -20,20 +20,6 @@
 
 #define OP "RegisterScalableTarget"
 
-/* "true" or "false" with at most one trailing newline: 0 with *on, else -1. */
-static int
-parse_bool(const char *data, size_t len, int *on)
-{
-	len = fs_parse_chomp(data, len);
-	if (len == 4 && memcmp(data, "true", 4) == 0)
-		*on = 1;
-	else if (len == 5 && memcmp(data, "false", 5) == 0)
-		*on = 0;
-	else
-		return -1;
-	return 0;
-}
-
 /* An integer member of a target, or -1. */
 static long long
 capacity(json_t *t, const char *key)
@@ -219,7 +205,7 @@ fs_write_suspended(const struct fs_node *n, const char *data, size_t len,
 	json_t *t = NULL;
 	int on, rc = -1;
 
-	if (parse_bool(data, len, &on) != 0)
+	if (fs_parse_bool(data, len, &on) != 0)
 		return fs_write_invalid(n, OP, data, len, err, "suspended takes true or false");
 	lock = fs_write_lock(n);
 	if (current_target(n, &t, err) != 0)

@@ -20,101 +20,7 @@
 #include "fs/parse.h"
 #include "fs/write_int.h"
 
-/* Longer than any task-definition ARN (a 255-character family, a partition, a region). */
-#define TD_MAX		512
-#define FAMILY_MAX	255
-
-/* Whether s[0..len) is a family name: 1 to 255 letters, digits, '-' and '_'. */
-static int
-family_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > FAMILY_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
-			return 0;
-	return 1;
-}
-
-/* Whether s[0..len) is a revision number: 1 to 2147483647, no leading zero. */
-static int
-revision_ok(const char *s, size_t len)
-{
-	long long v = 0;
-	size_t i;
-
-	if (len == 0 || len > 10 || s[0] == '0')
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v <= 2147483647LL;
-}
-
-/* Whether s[0..len) is "family" (need_rev 0) or "family:revision". */
-static int
-family_rev_ok(const char *s, size_t len, int need_rev)
-{
-	const char *colon = memchr(s, ':', len);
-
-	if (colon == NULL)
-		return !need_rev && family_ok(s, len);
-	return family_ok(s, (size_t)(colon - s)) &&
-	    revision_ok(colon + 1, len - (size_t)(colon - s) - 1);
-}
-
-/* Whether s[0..len) holds only characters of set (a NUL-terminated list) and is not empty. */
-static int
-only(const char *s, size_t len, const char *set)
-{
-	size_t i;
-
-	if (len == 0)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (s[i] == '\0' || strchr(set, s[i]) == NULL)
-			return 0;
-	return 1;
-}
-
-#define LOWER_DIGITS	"abcdefghijklmnopqrstuvwxyz0123456789-"
-
-/*
- * Whether a write names a task definition: "family:revision", a family,
- * or arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/family:revision.
- */
-static int
-td_ok(const char *s, size_t len)
-{
-	static const char res[] = "task-definition/";
-	const char *p = s + 4, *end = s + len, *c;
-	int field;
-
-	if (len > TD_MAX)
-		return 0;
-	if (len < 4 || memcmp(s, "arn:", 4) != 0)
-		return family_rev_ok(s, len, 0);
-	/* partition, service, region, account: then the resource. */
-	for (field = 0; field < 4; field++) {
-		if ((c = memchr(p, ':', (size_t)(end - p))) == NULL)
-			return 0;
-		if ((field == 0 && !only(p, (size_t)(c - p), LOWER_DIGITS)) ||
-		    (field == 1 && ((size_t)(c - p) != 3 || memcmp(p, "ecs", 3) != 0)) ||
-		    (field == 2 && !only(p, (size_t)(c - p), LOWER_DIGITS)) ||
-		    (field == 3 && ((size_t)(c - p) != 12 || !only(p, 12, "0123456789"))))
-			return 0;
-		p = c + 1;
-	}
-	if ((size_t)(end - p) <= sizeof(res) - 1 || memcmp(p, res, sizeof(res) - 1) != 0)
-		return 0;
-	p += sizeof(res) - 1;
-	return family_rev_ok(p, (size_t)(end - p), 1);
-}
+#define TD_MAX		FS_PARSE_TD_MAX
 
 /* "family:revision" of a task-definition ARN (or of such a name) into out; "-" without one. */
 static void
@@ -123,13 +29,16 @@ td_name_of_arn(const char *arn, char *out, size_t size)
 	snprintf(out, size, "%s", arn != NULL ? ecs_arn_name(arn) : "-");
 }
 
-/* The revision of "...family:revision", or -1. */
+/* The revision of "family:revision" or of its ARN, or -1. */
 static long long
 revision_of(const char *name)
 {
 	const char *colon = name != NULL ? strrchr(name, ':') : NULL;
+	size_t l;
 
-	if (colon == NULL || !revision_ok(colon + 1, strlen(colon + 1)))
+	if (colon == NULL || colon[1] == '\0' ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    fs_parse_task_definition(name, strlen(name), &l) != 0)
 		return -1;
 	return strtoll(colon + 1, NULL, 10);
 }
@@ -140,7 +49,7 @@ fs_write_task_definition(const struct fs_node *n, const char *data, size_t len,
 {
 	struct ecs_service_update u = { .desired_count = -1 };
 	struct fs_wanted w = { .desired_count = -1, .field = "taskDefinition" };
-	size_t l = fs_parse_chomp(data, len);
+	size_t l;
 	const char *arn, *status, *cur;
 	char oldv[TD_MAX], newv[TD_MAX];
 	struct fs_write_lock *lock;
@@ -148,7 +57,7 @@ fs_write_task_definition(const struct fs_node *n, const char *data, size_t len,
 	char *want;
 	int rc = -1;
 
-	if (!td_ok(data, l))
+	if (fs_parse_task_definition(data, len, &l) != 0)
 		return fs_write_invalid(n, "UpdateService", data, len, err, "task_definition "
 		    "takes family:revision, a task definition ARN or a family");
 	want = xstrndup(data, l);
@@ -239,7 +148,7 @@ fs_write_rollback(const struct fs_node *n, const char *data, size_t len,
 	td_name_of_arn(cur, oldv, sizeof(oldv));
 	snprintf(family, sizeof(family), "%s", oldv);
 	family[strcspn(family, ":")] = '\0';
-	if ((rev = revision_of(oldv)) < 0 || !family_ok(family, strlen(family))) {
+	if ((rev = revision_of(oldv)) < 0) {
 		ecs_error_set(err, ECS_E_PROTOCOL, "the service's task definition %s has no "
 		    "revision to roll back from", oldv);
 		fs_write_journal(n, "UpdateService", oldv, NULL, "invalid", err);

@@ -83,6 +83,84 @@ ref_count(const char *s, size_t len, int *sign, long long *value)
 	return *value <= 2147483647LL;
 }
 
+/* Whether s[0..len) matches the character class cls, one or more of it. */
+static int
+ref_all(const char *s, size_t len, int (*cls)(int))
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!cls((unsigned char)s[i]))
+			return 0;
+	return len > 0;
+}
+
+static int
+family_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '-' || c == '_';
+}
+
+static int
+lower_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+static int
+digit_char(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A revision: 1..2147483647 written without a leading zero. */
+static int
+ref_revision(const char *s, size_t len)
+{
+	int sign;
+	long long v;
+
+	return ref_all(s, len, digit_char) && s[0] != '0' && len <= 10 &&
+	    ref_count(s, len, &sign, &v) && v >= 1;
+}
+
+/*
+ * A task definition from the header's contract: split at every ':' into
+ * fields; "family" or "family:revision", or, for anything that starts
+ * with "arn:", the seven fields of an ARN.
+ */
+static int
+ref_task_definition(const char *s, size_t len)
+{
+	const char *f[8];
+	size_t fl[8], n = 0, i, start = 0;
+	static const char res[] = "task-definition/";
+
+	if (len == 0 || len > FS_PARSE_TD_MAX)
+		return 0;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == ':') {
+			if (n == 8)
+				return 0;
+			f[n] = s + start;
+			fl[n++] = i - start;
+			start = i + 1;
+		}
+	}
+	if (n > 1 && fl[0] == 3 && memcmp(f[0], "arn", 3) == 0)
+		return n == 7 && ref_all(f[1], fl[1], lower_char) && fl[2] == 3 &&
+		    memcmp(f[2], "ecs", 3) == 0 && ref_all(f[3], fl[3], lower_char) &&
+		    fl[4] == 12 && ref_all(f[4], 12, digit_char) &&
+		    fl[5] > sizeof(res) - 1 && memcmp(f[5], res, sizeof(res) - 1) == 0 &&
+		    fl[5] - (sizeof(res) - 1) <= FS_PARSE_FAMILY_MAX &&
+		    ref_all(f[5] + sizeof(res) - 1, fl[5] - (sizeof(res) - 1), family_char) &&
+		    ref_revision(f[6], fl[6]);
+	if (n > 2 || fl[0] > FS_PARSE_FAMILY_MAX || !ref_all(f[0], fl[0], family_char))
+		return 0;
+	return n == 1 || ref_revision(f[1], fl[1]);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -127,5 +205,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rok = clen == 1 && (d[0] == '0' || d[0] == '1');
 	if (ok != rok || (ok && on != (d[0] == '1')))
 		FAIL("flag: %d, the reference says %d", ok, rok);
+
+	ok = fs_parse_bool(d, size, &on) == 0;
+	rok = (clen == 4 && memcmp(d, "true", 4) == 0) || (clen == 5 && memcmp(d, "false", 5) == 0);
+	if (ok != rok || (ok && on != (clen == 4)))
+		FAIL("bool: %d, the reference says %d", ok, rok);
+
+	rlen = 0;
+	ok = fs_parse_task_definition(d, size, &rlen) == 0;
+	rok = ref_task_definition(d, clen);
+	if (ok != rok || (ok && rlen != clen))
+		FAIL("task_definition: %d (%zu bytes), the reference says %d", ok, rlen, rok);
 	return 0;
 }

@@ -335,6 +335,94 @@ test_flag(void)
 	}
 }
 
+static void
+test_bool(void)
+{
+	static const struct flag_case t[] = {
+		{ B("true"), 0, 1 },
+		{ B("false"), 0, 0 },
+		{ B("true\n"), 0, 1 },
+		{ B("false\n"), 0, 0 },
+		{ B(""), -1, 0 },
+		{ B("\n"), -1, 0 },
+		{ B("True"), -1, 0 },
+		{ B("1"), -1, 0 },
+		{ B("yes"), -1, 0 },
+		{ B("true\n\n"), -1, 0 },
+		{ B(" true"), -1, 0 },
+		{ B("true\0"), -1, 0 },
+		{ B("falsey"), -1, 0 },
+	};
+	size_t i;
+	int on, rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		on = 99;
+		rc = fs_parse_bool(t[i].data, t[i].len, &on);
+		if (rc != t[i].rc || (rc == 0 && on != t[i].on))
+			fprintf(stderr, "bool case %zu\n", i);
+		CHECK_INT(rc, t[i].rc);
+		if (t[i].rc == 0)
+			CHECK_INT(on, t[i].on);
+	}
+}
+
+struct td_case {
+	const char	*data;
+	size_t		 len;
+	int		 rc;
+	size_t		 name_len;
+};
+
+static void
+test_task_definition(void)
+{
+	static const struct td_case t[] = {
+		{ B("api:3"), 0, 5 },
+		{ B("api:3\n"), 0, 5 },
+		{ B("api"), 0, 3 },
+		{ B("my_app-2"), 0, 8 },
+		{ B("api:2147483647"), 0, 14 },
+		{ B("arn:aws:ecs:us-east-1:123456789012:task-definition/api:3"), 0, 56 },
+		{ B("arn:aws-cn:ecs:cn-north-1:123456789012:task-definition/api:12\n"), 0, 61 },
+		{ B(""), -1, 0 },
+		{ B("\n"), -1, 0 },
+		{ B("api:"), -1, 0 },
+		{ B(":3"), -1, 0 },
+		{ B("api:0"), -1, 0 },
+		{ B("api:03"), -1, 0 },
+		{ B("api:2147483648"), -1, 0 },
+		{ B("api:3:4"), -1, 0 },
+		{ B("api 3"), -1, 0 },
+		{ B("api:3\n\n"), -1, 0 },
+		{ B("ap\xc3\xa9"), -1, 0 },
+		{ B("api:-1"), -1, 0 },
+		{ B("arn:aws:ecs:us-east-1:123456789012:task-definition/api"), -1, 0 },
+		{ B("arn:aws:ecs:us-east-1:12345678901:task-definition/api:3"), -1, 0 },
+		{ B("arn:aws:iam:us-east-1:123456789012:task-definition/api:3"), -1, 0 },
+		{ B("arn:aws:ecs:us-east-1:123456789012:service/api:3"), -1, 0 },
+		{ B("arn:AWS:ecs:us-east-1:123456789012:task-definition/api:3"), -1, 0 },
+		{ B("arn:aws:ecs::123456789012:task-definition/api:3"), -1, 0 },
+	};
+	char longfam[300];
+	size_t i, l;
+	int rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		l = 0;
+		rc = fs_parse_task_definition(t[i].data, t[i].len, &l);
+		if (rc != t[i].rc || (rc == 0 && l != t[i].name_len))
+			fprintf(stderr, "task definition case %zu\n", i);
+		CHECK_INT(rc, t[i].rc);
+		if (t[i].rc == 0)
+			CHECK_INT(l, t[i].name_len);
+	}
+	/* A family of 255 characters is ECS's longest; 256 is one too many. */
+	memset(longfam, 'f', sizeof(longfam));
+	CHECK_INT(fs_parse_task_definition(longfam, 255, &l), 0);
+	CHECK_INT(fs_parse_task_definition(longfam, 256, &l), -1);
+}
+
 /* No parser reads through a NULL pointer when the length is 0. */
 static void
 test_empty_null(void)
@@ -349,6 +437,8 @@ test_empty_null(void)
 	CHECK_INT(fs_parse_stop_reason(NULL, 0, &n), -1);
 	CHECK(fs_parse_instance_status(NULL, 0) == NULL);
 	CHECK_INT(fs_parse_flag(NULL, 0, &on), -1);
+	CHECK_INT(fs_parse_bool(NULL, 0, &on), -1);
+	CHECK_INT(fs_parse_task_definition(NULL, 0, &n), -1);
 }
 
 int
@@ -362,5 +452,7 @@ main(void)
 	test_stop_reason_length();
 	test_instance_status();
 	test_flag();
+	test_bool();
+	test_task_definition();
 	return check_done();
 }
