@@ -38,7 +38,7 @@ services=$mount/$cluster/services
 # Fails when that cannot be told (e.g. Application Auto Scaling's endpoint
 # does not answer): nothing is changed then.
 floor_of() {
-	local as=$1/autoscaling min out
+	local as=$1/autoscaling min out susp
 	if ! out=$(LC_ALL=C stat -c %F -- "$as" 2>&1); then
 		case $out in
 		*": No such file or directory") return 0 ;;
@@ -46,8 +46,15 @@ floor_of() {
 		echo "$0: $as: cannot tell whether auto scaling keeps it up: ${out##*: }" >&2
 		return 1
 	fi
-	[ "$(cat "$as/suspended")" != true ] || return 0
-	min=$(cat "$as/min_capacity")
+	# Each read checked: set -e does not reach into the $(...) this runs in.
+	susp=$(cat "$as/suspended") || return 1
+	[ "$susp" != true ] || return 0
+	min=$(cat "$as/min_capacity") || return 1
+	case $min in
+	'' | *[!0-9]*)
+		echo "$0: $as/min_capacity: not a count: '$min'" >&2
+		return 1 ;;
+	esac
 	if [ "$min" -gt 0 ]; then echo "$min"; fi
 }
 

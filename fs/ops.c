@@ -322,7 +322,8 @@ reply_attr(fuse_req_t req, fuse_ino_t ino, int rc, struct stat *st)
 		return;
 	}
 	st->st_ino = ino;
-	fuse_reply_attr(req, st, ATTR_TIMEOUT);
+	/* A log file grows: the kernel must ask again at every stat. */
+	fuse_reply_attr(req, st, fs_logview_of(ino) != NULL ? 0.0 : ATTR_TIMEOUT);
 }
 
 /*

@@ -100,6 +100,9 @@ fs_format_date_ms(json_t *v, struct buf *out)
 	if (json_is_integer(v)) {
 		/* Seconds and milliseconds apart, rounded down, as a double would not. */
 		ms = json_integer_value(v);
+		/* Out of range shows nothing, as format_epoch would (and secs * 1000 cannot overflow). */
+		if ((double)ms < DATE_MIN * 1000.0 || (double)ms >= (DATE_MAX + 1.0) * 1000.0)
+			return;
 		secs = ms / 1000 - (ms % 1000 < 0);
 		format_epoch((double)secs, (int)(ms - secs * 1000), out);
 	} else if (json_is_real(v)) {

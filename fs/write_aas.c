@@ -113,14 +113,33 @@ register_target(const struct fs_node *n, const struct ecs_aas_target_update *u,
 }
 
 /*
- * The service's target, as the region's listing has it now; a service
- * whose target went away is ENOENT. A failure is journaled.
+ * The service's target: from the region's cached listing, or (fresh)
+ * described afresh, for a write the cache says would change nothing,
+ * since the listing may be cache_ttl old. A service whose target went
+ * away is ENOENT. A failure is journaled.
  */
 static int
-current_target(const struct fs_node *n, json_t **t, struct ecs_error *err)
+current_target(const struct fs_node *n, int fresh, json_t **t, struct ecs_error *err)
 {
-	int rc = ecs_store_scalable_target(n->ctx->store, n->cluster, n->name, t, err);
+	char *id;
+	const char *ids[1];
+	json_t *arr = NULL;
+	int rc = -1;
 
+	*t = NULL;
+	if (!fresh) {
+		rc = ecs_store_scalable_target(n->ctx->store, n->cluster, n->name, t, err);
+	} else {
+		id = ecs_aas_resource_id(n->cluster, n->name);
+		ids[0] = id;
+		if (ecs_aas_describe_scalable_targets(n->ctx->client, ids, 1, &arr, err) == 0) {
+			rc = json_array_size(arr) > 0 && json_is_object(json_array_get(arr, 0));
+			if (rc == 1)
+				*t = json_incref(json_array_get(arr, 0));
+		}
+		json_decref(arr);
+		free(id);
+	}
 	if (rc == 0)
 		ecs_error_set(err, ECS_E_NOTFOUND, "%s/%s has no scalable target any more",
 		    n->cluster, n->name);
@@ -143,23 +162,31 @@ write_capacity(const struct fs_node *n, const char *data, size_t len, int is_max
 	struct fs_write_lock *lock;
 	long long value, old, other;
 	json_t *t = NULL;
-	int sign, rc = -1;
+	int sign, fresh, rc = -1;
 
 	if (fs_parse_count(data, len, &sign, &value) != 0 || sign != 0) {
 		snprintf(why, sizeof(why), "%s takes N (0 to 2147483647)", name);
 		return fs_write_invalid(n, OP, data, len, err, why);
 	}
 	lock = fs_write_lock(n);
-	if (current_target(n, &t, err) != 0)
-		goto out;
-	old = capacity(t, is_max ? "MaxCapacity" : "MinCapacity");
-	other = capacity(t, is_max ? "MinCapacity" : "MaxCapacity");
-	if (other >= 0 && (is_max ? value < other : value > other)) {
-		snprintf(why, sizeof(why), "%s %lld is %s autoscaling/%s %lld: %s it first",
-		    name, value, is_max ? "below" : "above",
-		    is_max ? "min_capacity" : "max_capacity", other, is_max ? "lower" : "raise");
-		rc = fs_write_invalid(n, OP, data, len, err, why);
-		goto out;
+	for (fresh = 0; ; fresh++) {
+		if (current_target(n, fresh, &t, err) != 0)
+			goto out;
+		old = capacity(t, is_max ? "MaxCapacity" : "MinCapacity");
+		other = capacity(t, is_max ? "MinCapacity" : "MaxCapacity");
+		if (other >= 0 && (is_max ? value < other : value > other)) {
+			snprintf(why, sizeof(why), "%s %lld is %s autoscaling/%s %lld: %s it "
+			    "first", name, value, is_max ? "below" : "above",
+			    is_max ? "min_capacity" : "max_capacity", other,
+			    is_max ? "lower" : "raise");
+			rc = fs_write_invalid(n, OP, data, len, err, why);
+			goto out;
+		}
+		/* "Unchanged" is said only on what AWS says now. */
+		if (value != old || fresh)
+			break;
+		json_decref(t);
+		t = NULL;
 	}
 	snprintf(oldv, sizeof(oldv), "%lld", old);
 	snprintf(newv, sizeof(newv), "%lld", value);
@@ -203,16 +230,24 @@ fs_write_suspended(const struct fs_node *n, const char *data, size_t len,
 	struct fs_write_lock *lock;
 	const char *oldv;
 	json_t *t = NULL;
-	int on, rc = -1;
+	int on, fresh, unchanged, rc = -1;
 
 	if (fs_parse_bool(data, len, &on) != 0)
 		return fs_write_invalid(n, OP, data, len, err, "suspended takes true or false");
 	lock = fs_write_lock(n);
-	if (current_target(n, &t, err) != 0)
-		goto out;
-	oldv = fs_aas_suspended(t) ? "true" : "false";
 	/* Partly suspended reads false; writing false clears every flag. */
-	if (on ? fs_aas_suspended(t) : fs_aas_resumed(t)) {
+	for (fresh = 0; ; fresh++) {
+		if (current_target(n, fresh, &t, err) != 0)
+			goto out;
+		unchanged = on ? fs_aas_suspended(t) : fs_aas_resumed(t);
+		/* "Unchanged" is said only on what AWS says now. */
+		if (!unchanged || fresh)
+			break;
+		json_decref(t);
+		t = NULL;
+	}
+	oldv = fs_aas_suspended(t) ? "true" : "false";
+	if (unchanged) {
 		ecs_error_clear(err);
 		fs_write_journal(n, OP, oldv, on ? "true" : "false", "unchanged", NULL);
 		rc = 0;

@@ -373,3 +373,28 @@ def test_an_unreachable_autoscaling_endpoint_leaves_writes_alone(emulator, mount
     assert calls(emulator, "UpdateService") == {"UpdateService": 1}
     assert cli_desired(emulator, DEV, "api") == 0
     assert "not checked against a scaling range" in m.log()
+
+
+def test_a_value_the_cache_thinks_unchanged_is_checked_with_aws(emulator, mount_factory):
+    """The listing is cached for cache_ttl: a write of what it shows must
+    not be answered "unchanged" when AWS has moved on meanwhile."""
+    emulator.register_target(DEV, "api", min=2, max=4)
+    emulator.set_scaler_interval(0)
+    m = mount_factory(options={"cache_ttl": 60})
+    assert m.read(asc(DEV, "api", "min_capacity")) == "2\n"
+    assert m.read(asc(DEV, "api", "suspended")) == "false\n"
+    # Someone else lowers the minimum and suspends scaling, behind the mount.
+    emulator.register_target(DEV, "api", min=0, suspended=True)
+    emulator.reset_calls()
+    m.sh("echo 2 > %s && echo false > %s"
+         % (asc(DEV, "api", "min_capacity"), asc(DEV, "api", "suspended")))
+    t = emulator.target(DEV, "api")
+    assert t["MinCapacity"] == 2
+    assert not any(t["SuspendedState"].values()), t
+    c = emulator.calls()
+    assert c.get("RegisterScalableTarget") == 2, c
+    # What the cache shows and AWS agrees with is unchanged: one describe, nothing sent.
+    emulator.reset_calls()
+    m.sh("sleep 1.2; echo 2 > %s" % asc(DEV, "api", "min_capacity"))
+    c = emulator.calls()
+    assert "RegisterScalableTarget" not in c, c
