@@ -398,8 +398,8 @@ OPERATIONS = {
 def admin_put(srv, data, query):
     """POST /_ecsim/log_events {"group", "stream", "messages": [...],
     "timestamp"?: ms}: add events without a request (not counted), the
-    group and stream created if missing; timestamps now (or from
-    "timestamp"), one ms apart."""
+    group and stream created if missing; timestamps now (or after the
+    stream's last event, or from "timestamp"), one ms apart."""
     unknown = set(data) - {"group", "stream", "messages", "timestamp"}
     if unknown:
         raise ValueError("unknown setting(s): %s" % ", ".join(
@@ -415,7 +415,11 @@ def admin_put(srv, data, query):
         if s is None:
             s = g.streams[data["stream"]] = Stream(g, data["stream"],
                 _ms(now()))
-        t = data.get("timestamp") or _ms(now())
+        # Now, or just after the stream's last event if that is later
+        # (a batch's events are 1 ms apart, so a batch can end ahead of
+        # the clock): what is added now comes after what is there.
+        t = data.get("timestamp") or max(_ms(now()),
+            s.events[-1][0] + 1 if s.events else 0)
         for i, m in enumerate(messages):
             s.add(store, t + i, m)
         return {"added": len(messages), "events": len(s.events)}
