@@ -98,15 +98,8 @@ load_target(struct fs_node *node)
 		return rc;
 	json_decref(node->obj);
 	node->obj = NULL;
-	switch (ecs_store_scalable_target(node->ctx->store, node->cluster, node->name,
-	    &node->obj, &node->err)) {
-	case 1:
-		return 0;
-	case 0:
-		return -ENOENT;
-	default:
-		return node_errno(node);
-	}
+	return found_rc(node, ecs_store_scalable_target(node->ctx->store, node->cluster,
+	    node->name, &node->obj, &node->err));
 }
 
 /* Checks that node->link is an awslogs container of the node's task: costs no Logs call. */
