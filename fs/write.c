@@ -273,45 +273,54 @@ shows(json_t *obj, const struct fs_wanted *w)
 	return 1;
 }
 
-/*
- * When the fresh object shows the change, the journal line says the
- * answer was lost; when it cannot tell, the writer gets ETIMEDOUT.
- */
 int
-fs_write_settle_lost(const struct fs_node *n, const char *op, const char *old_value,
-    const char *new_value, const struct fs_wanted *w, json_t **obj, struct ecs_error *err)
+fs_write_settled(const struct fs_node *n, const char *op, const char *old_value,
+    const char *new_value, int shown, const struct ecs_error *ferr, struct ecs_error *err)
 {
-	int kind = fs_dirs[n->dir].obj_kind;
-	struct ecs_error ferr, note;
+	struct ecs_error note;
 	char lost[256];
 
-	*obj = NULL;
-	ecs_error_clear(&ferr);
 	snprintf(lost, sizeof(lost), "%.255s", err->message);
-	if (ecs_store_fetch(n->ctx->store, kind, n->cluster, n->name, obj, &ferr) == 0 &&
-	    shows(*obj, w)) {
-		if (w->deployments != NULL)
-			new_value = primary_deployment(*obj);
+	if (shown) {
 		/* The mutation's own request id never came back. */
 		note = *err;
 		note.request_id[0] = '\0';
 		snprintf(note.message, sizeof(note.message), "the answer was lost (%s); "
 		    "a fresh describe (request %.79s) shows the change applied", lost,
-		    ferr.request_id[0] != '\0' ? ferr.request_id : "-");
+		    ferr->request_id[0] != '\0' ? ferr->request_id : "-");
 		fs_write_journal(n, op, old_value, new_value, "ok", &note);
 		ecs_error_clear(err);
 		return 0;
 	}
-	json_decref(*obj);
-	*obj = NULL;
-	if (ferr.code != ECS_OK)
+	if (ferr->code != ECS_OK)
 		ecs_error_set(err, ECS_E_TIMEOUT, "the answer was lost (%s) and the state "
 		    "could not be read (%s): the change may or may not be applied",
-		    lost, ferr.message);
+		    lost, ferr->message);
 	else
 		ecs_error_set(err, ECS_E_TIMEOUT, "the answer was lost (%s) and the state "
 		    "does not show the change yet: it may still be applied", lost);
 	fs_write_journal(n, op, old_value, new_value, "unknown", err);
+	return -1;
+}
+
+int
+fs_write_settle_lost(const struct fs_node *n, const char *op, const char *old_value,
+    const char *new_value, const struct fs_wanted *w, json_t **obj, struct ecs_error *err)
+{
+	int kind = fs_dirs[n->dir].obj_kind;
+	struct ecs_error ferr;
+	int shown;
+
+	*obj = NULL;
+	ecs_error_clear(&ferr);
+	shown = ecs_store_fetch(n->ctx->store, kind, n->cluster, n->name, obj, &ferr) == 0 &&
+	    shows(*obj, w);
+	if (shown && w->deployments != NULL)
+		new_value = primary_deployment(*obj);
+	if (fs_write_settled(n, op, old_value, new_value, shown, &ferr, err) == 0)
+		return 0;
+	json_decref(*obj);
+	*obj = NULL;
 	return -1;
 }
 

@@ -53,31 +53,15 @@ static int
 settle_lost(const struct fs_node *n, const char *id, const struct ecs_aas_target_update *u,
     const char *oldv, const char *newv, struct ecs_error *err)
 {
-	struct ecs_error ferr, note;
+	struct ecs_error ferr;
 	json_t *ts = NULL;
-	char lost[256];
 	int shown;
 
 	ecs_error_clear(&ferr);
-	snprintf(lost, sizeof(lost), "%.255s", err->message);
 	shown = ecs_aas_describe_scalable_targets(n->ctx->client, &id, 1, &ts, &ferr) == 0 &&
 	    target_shows(json_array_get(ts, 0), u);
 	json_decref(ts);
-	if (shown) {
-		note = *err;
-		note.request_id[0] = '\0';
-		snprintf(note.message, sizeof(note.message), "the answer was lost (%s); "
-		    "a fresh describe (request %.79s) shows the change applied", lost,
-		    ferr.request_id[0] != '\0' ? ferr.request_id : "-");
-		fs_write_journal(n, OP, oldv, newv, "ok", &note);
-		ecs_error_clear(err);
-		return 0;
-	}
-	ecs_error_set(err, ECS_E_TIMEOUT, "the answer was lost (%s) and %s: the change may "
-	    "or may not be applied", lost, ferr.code != ECS_OK ? "the target could not be "
-	    "read" : "the target does not show the change yet");
-	fs_write_journal(n, OP, oldv, newv, "unknown", err);
-	return -1;
+	return fs_write_settled(n, OP, oldv, newv, shown, &ferr, err);
 }
 
 /* Sends the change (unless in dry run), then drops what the cache and the kernel hold. */

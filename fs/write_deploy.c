@@ -43,12 +43,21 @@ revision_of(const char *name)
 	return strtoll(colon + 1, NULL, 10);
 }
 
+/* UpdateService to the task definition arn; a lost answer is checked against it. */
+static int
+deploy(const struct fs_node *n, const char *arn, const char *oldv, const char *newv,
+    struct ecs_error *err)
+{
+	struct ecs_service_update u = { .desired_count = -1, .task_definition = arn };
+	struct fs_wanted w = { .desired_count = -1, .field = "taskDefinition", .value = arn };
+
+	return fs_write_update_service(n, &u, oldv, newv, &w, err);
+}
+
 int
 fs_write_task_definition(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
-	struct ecs_service_update u = { .desired_count = -1 };
-	struct fs_wanted w = { .desired_count = -1, .field = "taskDefinition" };
 	size_t l;
 	const char *arn, *status, *cur;
 	char oldv[TD_MAX], newv[TD_MAX];
@@ -89,9 +98,7 @@ fs_write_task_definition(const struct fs_node *n, const char *data, size_t len,
 		rc = 0;
 		goto out;
 	}
-	u.task_definition = arn;
-	w.value = arn;
-	rc = fs_write_update_service(n, &u, oldv, newv, &w, err);
+	rc = deploy(n, arn, oldv, newv, err);
 out:
 	fs_write_unlock(lock);
 	json_decref(svc);
@@ -128,8 +135,6 @@ int
 fs_write_rollback(const struct fs_node *n, const char *data, size_t len,
     struct ecs_error *err)
 {
-	struct ecs_service_update u = { .desired_count = -1 };
-	struct fs_wanted w = { .desired_count = -1, .field = "taskDefinition" };
 	char oldv[TD_MAX], newv[TD_MAX], family[TD_MAX];
 	struct fs_write_lock *lock;
 	json_t *svc = NULL, *arns = NULL;
@@ -166,9 +171,7 @@ fs_write_rollback(const struct fs_node *n, const char *data, size_t len,
 		goto out;
 	}
 	td_name_of_arn(prev, newv, sizeof(newv));
-	u.task_definition = prev;
-	w.value = prev;
-	rc = fs_write_update_service(n, &u, oldv, newv, &w, err);
+	rc = deploy(n, prev, oldv, newv, err);
 out:
 	fs_write_unlock(lock);
 	json_decref(arns);

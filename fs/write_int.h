@@ -53,6 +53,14 @@ struct fs_wanted {
 };
 
 /*
+ * What to report of a mutation that failed with err and may have been
+ * applied anyway, once a fresh describe (its outcome in ferr) shows the
+ * change (shown) or not: 0, journaled ok; else -1 with err a timeout,
+ * journaled unknown.
+ */
+int fs_write_settled(const struct fs_node *n, const char *op, const char *old_value,
+    const char *new_value, int shown, const struct ecs_error *ferr, struct ecs_error *err);
+/*
  * After a mutation failed with err and may have been applied anyway,
  * describes the node's object fresh and settles what to report: 0 with
  * *obj (a new reference) when it shows w, journaled ok; else -1 with err
