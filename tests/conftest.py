@@ -27,6 +27,18 @@ pytest_plugins = sorted("helpers." + p.stem for p in
 def pytest_configure(config):
     config.addinivalue_line("markers", "emulator(**kwargs): keyword "
         "arguments of the emulator fixture's Emulator (helpers/ecsim.py)")
+    config.addinivalue_line("markers", "emulator_only: a test of the "
+        "emulator alone, which runs nothing of the ecsfs build (during it "
+        "ECSFS_BUILD_DIR names a directory that does not exist); "
+        "tests/run.sh runs these once, with the plain build, and leaves them "
+        "out of the sanitizer build's run")
+
+
+@pytest.fixture(autouse=True)
+def _emulator_only_uses_no_build(request, monkeypatch, tmp_path):
+    if request.node.get_closest_marker("emulator_only"):
+        monkeypatch.setenv("ECSFS_BUILD_DIR", str(tmp_path /
+            "no-build-in-an-emulator-only-test"))
 
 
 @pytest.fixture

@@ -24,11 +24,12 @@ fi
 mode=${1:-full}
 status=0
 
-# run_suite NAME MESON_ARGS...: configure, build, unit tests, pytest.
+# run_suite NAME MARKS MESON_ARGS...: configure, build, unit tests, pytest
+# (MARKS: a pytest -m expression, or "" for every test).
 # shellcheck disable=SC2317  # called through stage
 run_suite() {
-	local name=$1
-	shift
+	local name=$1 marks=$2
+	shift 2
 	local dir=$top/$name
 	if [ ! -f "$dir/build.ninja" ]; then
 		meson setup "$dir" -Dwerror=true "$@" >/dev/null
@@ -41,12 +42,13 @@ run_suite() {
 	echo "== $name: integration tests"
 	# Exit 5 is "no tests collected": a failure too, as every other non-zero.
 	local rc=0
-	# Three tests at a time (pytest-xdist): most of a test's time is waiting
+	# Four tests at a time (pytest-xdist): most of a test's time is waiting
 	# for the emulator's latency and the scheduler, and every test must pass
 	# on a machine loaded by other work anyway. ECSFS_PYTEST_JOBS=1: one.
 	# shellcheck disable=SC2086  # PYTEST_ARGS is split into arguments
 	ECSFS_BUILD_DIR=$dir /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-		-n "${ECSFS_PYTEST_JOBS:-3}" -rs --durations=15 ${PYTEST_ARGS:-} tests || rc=$?
+		-n "${ECSFS_PYTEST_JOBS:-4}" -rs --durations=15 ${marks:+-m "$marks"} \
+		${PYTEST_ARGS:-} tests || rc=$?
 	if [ "$rc" -eq 5 ]; then
 		echo "== $name: pytest collected no tests" >&2
 	fi
@@ -62,7 +64,9 @@ stage() {
 	return "$rc"
 }
 
-# run_asan: the suite again with AddressSanitizer and UBSan; any report fails it.
+# run_asan: the suite again with AddressSanitizer and UBSan; any report fails
+# it. Tests of the emulator alone (marked emulator_only) run nothing that was
+# built, so they ran once already and are left out here.
 # shellcheck disable=SC2317  # called through stage
 run_asan() {
 	local san_logs rc=0
@@ -70,7 +74,7 @@ run_asan() {
 	ASAN_OPTIONS="log_path=$san_logs/asan:detect_leaks=1:abort_on_error=0" \
 		UBSAN_OPTIONS="log_path=$san_logs/ubsan:print_stacktrace=1:halt_on_error=0" \
 		ECSFS_SANITIZER_LOGS=$san_logs \
-		run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false || rc=1
+		run_suite build-asan "not emulator_only" -Db_sanitize=address,undefined -Db_lundef=false || rc=1
 	if compgen -G "$san_logs/*" >/dev/null; then
 		echo "== sanitizer reports:" >&2
 		cat "$san_logs"/* >&2
@@ -80,7 +84,7 @@ run_asan() {
 	return "$rc"
 }
 
-stage build run_suite build || status=1
+stage build run_suite build "" || status=1
 
 if [ "$mode" != quick ] && [ $status -eq 0 ]; then
 	stage build-asan run_asan || status=1

@@ -11,13 +11,14 @@ against the emulator's Application Auto Scaling and its simulated scaler
 the AWS CLI.  The seed has no scalable target: each test registers its own
 through the emulator's admin API, which counts no call.
 """
-import json
 import os
 import time
 
 import pytest
 
+from helpers.aws_cli import cli_desired, cli_target
 from helpers.ecsim import wait_for
+from helpers.mount import write_raw
 
 DEV = "development-cluster"
 PROD = "production-cluster"
@@ -33,20 +34,6 @@ def asc(cluster, service, f):
     return svc(cluster, service, "autoscaling", f)
 
 
-def cli_target(emulator, cluster, service):
-    out = emulator.aws("application-autoscaling", "describe-scalable-targets",
-                       "--service-namespace", "ecs", "--resource-ids",
-                       "service/%s/%s" % (cluster, service))
-    ts = out["ScalableTargets"]
-    assert len(ts) == 1, ts
-    return ts[0]
-
-
-def cli_desired(emulator, cluster, service):
-    out = emulator.aws("ecs", "describe-services", "--cluster", cluster, "--services", service)
-    return out["services"][0]["desiredCount"]
-
-
 def calls(emulator, *names):
     c = emulator.calls()
     return {n: c[n] for n in names if c.get(n)}
@@ -54,17 +41,6 @@ def calls(emulator, *names):
 
 def journal(mount):
     return mount.read(".ecsfs", "journal").splitlines()
-
-
-def write_raw(path, data):
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.write(fd, data)
-        return 0
-    except OSError as e:
-        return e.errno
-    finally:
-        os.close(fd)
 
 
 @pytest.fixture
@@ -117,18 +93,18 @@ def test_read_the_folder(target, mount):
                      "suspended": "0o644", "policies": "0o444"}
     # Policies, one "NAME TYPE" line each, sorted by name.
     rid = "service/%s/api" % DEV
-    target.aws("application-autoscaling", "put-scaling-policy", "--service-namespace", "ecs",
-               "--resource-id", rid, "--scalable-dimension", "ecs:service:DesiredCount",
-               "--policy-name", "zz-cpu", "--policy-type", "TargetTrackingScaling",
-               "--target-tracking-scaling-policy-configuration", json.dumps(
-                   {"TargetValue": 50.0, "PredefinedMetricSpecification":
-                    {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}))
-    target.aws("application-autoscaling", "put-scaling-policy", "--service-namespace", "ecs",
-               "--resource-id", rid, "--scalable-dimension", "ecs:service:DesiredCount",
-               "--policy-name", "aa-step", "--policy-type", "StepScaling",
-               "--step-scaling-policy-configuration", json.dumps(
-                   {"AdjustmentType": "ChangeInCapacity", "StepAdjustments":
-                    [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 1}]}))
+    aas = target.client("application-autoscaling")
+    aas.put_scaling_policy(
+        ServiceNamespace="ecs", ResourceId=rid, ScalableDimension="ecs:service:DesiredCount",
+        PolicyName="zz-cpu", PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={"TargetValue": 50.0,
+            "PredefinedMetricSpecification":
+            {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
+    aas.put_scaling_policy(
+        ServiceNamespace="ecs", ResourceId=rid, ScalableDimension="ecs:service:DesiredCount",
+        PolicyName="aa-step", PolicyType="StepScaling",
+        StepScalingPolicyConfiguration={"AdjustmentType": "ChangeInCapacity",
+            "StepAdjustments": [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 1}]})
     mount.sh("echo 1 > %s/refresh" % DEV)
     cli = target.aws("application-autoscaling", "describe-scaling-policies",
                      "--service-namespace", "ecs", "--resource-id", rid)["ScalingPolicies"]
@@ -178,12 +154,35 @@ def test_write_min_max_and_suspended(target, mount):
     assert all("result=unchanged" in l for l in journal(mount)[-2:])
 
 
+def test_a_lost_register_answer_is_checked_against_aws(target, mount_factory):
+    """RegisterScalableTarget applied but answered after the budget: the write
+    succeeds; held before it applies: ETIMEDOUT, journaled unknown."""
+    m = mount_factory(options={"timeout": 2})
+    f = asc(DEV, "api", "max_capacity")
+    assert m.read(f) == "4\n"
+    target.faults(response_delay_ms=6000, actions=["RegisterScalableTarget"])
+    target.reset_calls()
+    m.sh("echo 6 > %s" % f)
+    assert calls(target, "RegisterScalableTarget") == {"RegisterScalableTarget": 1}
+    assert target.target(DEV, "api")["MaxCapacity"] == 6
+    j = [l for l in journal(m) if "op=RegisterScalableTarget" in l][-1]
+    assert "field=max_capacity old=4 new=6 result=ok" in j and "the answer was lost" in j, j
+    target.faults(latency_ms=8000, actions=["RegisterScalableTarget"])
+    r = m.sh("echo 7 > %s" % f, check=False)
+    assert r.returncode != 0 and "Connection timed out" in r.stderr, r.stderr
+    j = [l for l in journal(m) if "op=RegisterScalableTarget" in l][-1]
+    assert "old=6 new=7 result=unknown" in j and "may still be applied" in j, j
+    # Which was right: AWS applies it later.
+    wait_for(lambda: target.target(DEV, "api")["MaxCapacity"] == 7, timeout=30,
+             what="the held RegisterScalableTarget to be applied")
+
+
 def test_partly_suspended_reads_false_and_false_clears_it(target, mount):
     target.register_target(DEV, "web", min=1, max=3)
-    target.aws("application-autoscaling", "register-scalable-target", "--service-namespace",
-               "ecs", "--resource-id", "service/%s/web" % DEV, "--scalable-dimension",
-               "ecs:service:DesiredCount", "--suspended-state",
-               "DynamicScalingInSuspended=true")
+    target.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/%s/web" % DEV,
+        ScalableDimension="ecs:service:DesiredCount",
+        SuspendedState={"DynamicScalingInSuspended": True})
     assert mount.read(asc(DEV, "web", "suspended")) == "false\n"
     mount.sh("echo false > %s" % asc(DEV, "web", "suspended"))
     assert cli_target(target, DEV, "web")["SuspendedState"] == {f: False for f in FLAGS}
@@ -263,9 +262,8 @@ def test_out_of_range_desired_count_is_erange_and_sends_nothing(target, mount):
     assert cli_desired(target, DEV, "api") == 4
     assert calls(target, "UpdateService") == {"UpdateService": 1}
     # What the check prevents: a scale to zero behind the mount's back is undone.
-    target.aws("ecs", "update-service", "--cluster", DEV, "--service", "api",
-               "--desired-count", "0")
-    wait_for(lambda: cli_desired(target, DEV, "api") == 1, timeout=30,
+    target.boto3().update_service(cluster=DEV, service="api", desiredCount=0)
+    wait_for(lambda: target.state(DEV)["services"]["api"]["desired"] == 1, timeout=30,
              what="the scaler to restore min_capacity")
 
 

@@ -18,7 +18,7 @@ import subprocess
 import pytest
 
 from helpers.ecsim import wait_for
-from helpers.mount import binary
+from helpers.mount import binary, write_raw
 
 DEV = "development-cluster"
 PROD = "production-cluster"
@@ -47,12 +47,12 @@ def cli_td(emulator, cluster, service):
 
 
 def td_arn(emulator, name):
-    return emulator.aws("ecs", "describe-task-definition", "--task-definition",
-                        name)["taskDefinition"]["taskDefinitionArn"]
+    return emulator.boto3().describe_task_definition(
+        taskDefinition=name)["taskDefinition"]["taskDefinitionArn"]
 
 
 def deregister(emulator, name):
-    emulator.aws("ecs", "deregister-task-definition", "--task-definition", name)
+    emulator.boto3().deregister_task_definition(taskDefinition=name)
 
 
 def mutating(emulator):
@@ -208,17 +208,6 @@ BAD_SYNTAX = [b"\n", b"api:", b":3", b"api:0", b"api:03", b"api:-1", b"api:1.5",
               b"arn:aws:ecs:us-east-1:123456789012:service/api:3",
               b"arn:aws:s3:us-east-1:123456789012:task-definition/api:3",
               b"arn:aws:ecs:us-east-1:123456789012:task-definition/", b"x" * 5000]
-
-
-def write_raw(path, data):
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.write(fd, data)
-        return 0
-    except OSError as e:
-        return e.errno
-    finally:
-        os.close(fd)
 
 
 def test_bad_task_definition_values_are_einval_with_no_call(dmount, emulator):

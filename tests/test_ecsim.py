@@ -23,6 +23,8 @@ from helpers.ecsim import (ACCESS_KEY, MAIN, PYTHON, SECRET_KEY, AwsCliError,
     Emulator, load_model)
 from helpers.ecsim_calls import DEV, PROD, describe, error_of
 
+pytestmark = pytest.mark.emulator_only
+
 TARGET = "AmazonEC2ContainerServiceV20141113."
 
 

@@ -18,6 +18,8 @@ from helpers.ecsim import AwsCliError, load_model, wait_for
 from helpers.ecsim_calls import (AAS, DEV, DIM, ECS, LOGS, PROD, a_task,
     cli_error, error_of, rid, signed, tasks_of, td_name)
 
+pytestmark = pytest.mark.emulator_only
+
 
 @pytest.fixture(scope="module")
 def models():

@@ -13,6 +13,8 @@ from helpers.ecsim import AwsCliError, wait_for
 from helpers.ecsim_calls import (DEV, PROD, a_task, cli_error, error_of,
     tasks_of)
 
+pytestmark = pytest.mark.emulator_only
+
 
 def logs(emulator, *args):
     return emulator.aws("logs", *args)

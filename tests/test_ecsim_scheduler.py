@@ -14,6 +14,8 @@ import pytest
 from helpers.ecsim import wait_for
 from helpers.ecsim_calls import DEV, PROD, describe, error_of
 
+pytestmark = pytest.mark.emulator_only
+
 
 def test_scale_up_and_down_converges(emulator):
     c = emulator.boto3()

@@ -12,6 +12,7 @@ that what was scaled stays so.
 """
 import subprocess
 
+from helpers.aws_cli import cli_target
 from helpers.ecsim import wait_for
 from helpers.harness_fixtures import DEV, LIFECYCLE, PROD, SCALE, delegate_env, \
     delegate_state, mutating_calls, snapshot
@@ -19,25 +20,9 @@ from helpers.mount import binary
 
 
 def register_target(emulator, cluster, service, lo, hi):
-    emulator.aws("application-autoscaling", "register-scalable-target", "--service-namespace",
-                 "ecs", "--resource-id", "service/%s/%s" % (cluster, service),
-                 "--scalable-dimension", "ecs:service:DesiredCount", "--min-capacity", str(lo),
-                 "--max-capacity", str(hi))
-
-
-def target_of(emulator, cluster, service):
-    r = emulator.aws("application-autoscaling", "describe-scalable-targets",
-                     "--service-namespace", "ecs", "--resource-ids",
-                     "service/%s/%s" % (cluster, service))
-    (t,) = r["ScalableTargets"]
-    return t
-
-
-def scaler_passes(emulator, n=2):
-    """Returns once the emulator's simulated scaler has made n more passes."""
-    start = emulator.admin("GET", "autoscaling")["runs"]
-    wait_for(lambda: emulator.admin("GET", "autoscaling")["runs"] >= start + n, timeout=60,
-             what="%d scaler passes" % n)
+    emulator.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/%s/%s" % (cluster, service),
+        ScalableDimension="ecs:service:DesiredCount", MinCapacity=lo, MaxCapacity=hi)
 
 
 def saved_minimums(tmp_path, emulator):
@@ -47,12 +32,12 @@ def saved_minimums(tmp_path, emulator):
 
 def test_scale_down_to_zero_with_a_scalable_target_stays_at_zero(harness, emulator, tmp_path):
     register_target(emulator, DEV, "api", 1, 4)
-    emulator.aws("application-autoscaling", "put-scaling-policy", "--service-namespace", "ecs",
-                 "--resource-id", "service/%s/api" % DEV, "--scalable-dimension",
-                 "ecs:service:DesiredCount", "--policy-name", "api-cpu", "--policy-type",
-                 "TargetTrackingScaling", "--target-tracking-scaling-policy-configuration",
-                 '{"TargetValue": 50.0, "PredefinedMetricSpecification": '
-                 '{"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}')
+    emulator.client("application-autoscaling").put_scaling_policy(
+        ServiceNamespace="ecs", ResourceId="service/%s/api" % DEV,
+        ScalableDimension="ecs:service:DesiredCount", PolicyName="api-cpu",
+        PolicyType="TargetTrackingScaling", TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 50.0, "PredefinedMetricSpecification":
+            {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
     emulator.reset_calls()
     ex = harness(LIFECYCLE, action="scale_down", dry_run="false", cluster_name=DEV,
                  service_names="api")
@@ -66,9 +51,9 @@ def test_scale_down_to_zero_with_a_scalable_target_stays_at_zero(harness, emulat
     assert "autoscaling: api min=1 max=4 suspended=false\n" \
         "autoscaling: api policy api-cpu TargetTrackingScaling\n" in discover, discover
     assert mutating_calls(emulator) == {"RegisterScalableTarget": 1, "UpdateService": 1}
-    assert target_of(emulator, DEV, "api")["MinCapacity"] == 0
+    assert cli_target(emulator, DEV, "api")["MinCapacity"] == 0
     assert saved_minimums(tmp_path, emulator) == "%s/api 1\n" % DEV
-    scaler_passes(emulator)
+    emulator.wait_scaler_passes()
     st = emulator.state(DEV)["services"]["api"]
     assert st["desired"] == 0 and st["running"] == 0, st
 
@@ -80,9 +65,9 @@ def test_scale_down_to_zero_with_a_scalable_target_stays_at_zero(harness, emulat
     assert "api: autoscaling min 0 -> 1 restored after scaling to 1" in \
         ex.step("EXECUTE", "execute").stdout
     assert mutating_calls(emulator) == {"RegisterScalableTarget": 1, "UpdateService": 1}
-    assert target_of(emulator, DEV, "api")["MinCapacity"] == 1
+    assert cli_target(emulator, DEV, "api")["MinCapacity"] == 1
     assert saved_minimums(tmp_path, emulator) == ""
-    scaler_passes(emulator)
+    emulator.wait_scaler_passes()
     st = emulator.state(DEV)["services"]["api"]
     assert st["desired"] == 1 and st["running"] == 1, st
 
@@ -99,34 +84,32 @@ def test_what_the_kit_prevents(emulator):
                        input="0\n", env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "Numerical result out of range" in r.stderr, r.stderr
     assert mutating_calls(emulator) == {}
-    emulator.aws("ecs", "update-service", "--cluster", DEV, "--service", "api",
-                 "--desired-count", "0")
+    emulator.boto3().update_service(cluster=DEV, service="api", desiredCount=0)
     wait_for(lambda: emulator.state(DEV)["services"]["api"]["desired"] == 1, timeout=60,
              what="the scaler restoring the minimum")
 
 
 def test_scale_to_below_the_minimum_keeps_the_first_saved_minimum(harness, emulator, tmp_path):
-    emulator.aws("ecs", "update-service", "--cluster", PROD, "--service", "web",
-                 "--desired-count", "3")
+    emulator.boto3().update_service(cluster=PROD, service="web", desiredCount=3)
     register_target(emulator, PROD, "web", 3, 6)
     for count, min_after, saved in (("2", 2, "3"), ("0", 0, "3")):
         ex = harness(LIFECYCLE, action="scale_to", dry_run="false", cluster_name=PROD,
                      service_names="web", desired_count=count, wait_for_stable="false")
         assert ex.status == "Success", ex.report()
-        assert target_of(emulator, PROD, "web")["MinCapacity"] == min_after
+        assert cli_target(emulator, PROD, "web")["MinCapacity"] == min_after
         assert saved_minimums(tmp_path, emulator) == "%s/web %s\n" % (PROD, saved)
     # A count below the saved minimum leaves the lowered one; 3 or more restores it.
     ex = harness(LIFECYCLE, action="scale_to", dry_run="false", cluster_name=PROD,
                  service_names="web", desired_count="1", wait_for_stable="false")
     assert "web: autoscaling min stays 0 (its saved 3 comes back with a count of 3 or more)" in \
         ex.step("EXECUTE", "execute").stdout, ex.report()
-    assert target_of(emulator, PROD, "web")["MinCapacity"] == 0
+    assert cli_target(emulator, PROD, "web")["MinCapacity"] == 0
     ex = harness(LIFECYCLE, action="scale_to", dry_run="false", cluster_name=PROD,
                  service_names="web", desired_count="4")
     assert ex.status == "Success", ex.report()
     assert "web: autoscaling min 0 -> 3 restored after scaling to 4" in \
         ex.step("EXECUTE", "execute").stdout
-    assert target_of(emulator, PROD, "web")["MinCapacity"] == 3
+    assert cli_target(emulator, PROD, "web")["MinCapacity"] == 3
     assert saved_minimums(tmp_path, emulator) == ""
     assert emulator.state(PROD)["services"]["web"]["desired"] == 4
 
@@ -147,7 +130,7 @@ def test_a_dry_run_scale_down_with_a_scalable_target_changes_nothing(harness, em
     assert "old=1 new=0 result=dry-run" in journal[0]
     assert mutating_calls(emulator) == {}
     assert snapshot(emulator) == before
-    assert target_of(emulator, DEV, "api")["MinCapacity"] == 1
+    assert cli_target(emulator, DEV, "api")["MinCapacity"] == 1
     assert saved_minimums(tmp_path, emulator) == ""
 
 
@@ -172,7 +155,7 @@ def test_scale_services_pipeline_with_a_scalable_target(harness, emulator, tmp_p
     assert ex.status == "Success", ex.report()
     assert "web: autoscaling min 1 -> 0 before scaling to 0" in ex.step("SCALE", "scale").stdout
     assert mutating_calls(emulator) == {"RegisterScalableTarget": 1, "UpdateService": 2}
-    scaler_passes(emulator)
+    emulator.wait_scaler_passes()
     assert {s: v["desired"] for s, v in emulator.state(DEV)["services"].items()} == \
         {"api": 0, "web": 0}
     ex = harness(SCALE, cluster_name=DEV, service_names="web", desired_count="+2",
@@ -180,7 +163,7 @@ def test_scale_services_pipeline_with_a_scalable_target(harness, emulator, tmp_p
     assert ex.status == "Success", ex.report()
     assert "web: autoscaling min 0 -> 1 restored after scaling to 2" in \
         ex.step("SCALE", "scale").stdout
-    assert target_of(emulator, DEV, "web")["MinCapacity"] == 1
+    assert cli_target(emulator, DEV, "web")["MinCapacity"] == 1
     assert emulator.state(DEV)["services"]["web"]["desired"] == 2
 
 

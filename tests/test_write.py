@@ -12,8 +12,9 @@ import tempfile
 
 import pytest
 
+from helpers.aws_cli import cli_desired, cli_target
 from helpers.ecsim import wait_for
-from helpers.mount import Mount
+from helpers.mount import Mount, write_raw
 
 MUTATING = ("UpdateService", "StopTask", "UpdateContainerInstancesState", "CreateService",
             "DeleteService", "RunTask")
@@ -30,11 +31,6 @@ def mutating_calls(emulator):
 
 def svc_state(emulator, cluster, name):
     return emulator.state(cluster)["services"][name]
-
-
-def cli_desired(emulator, cluster, name):
-    out = emulator.aws("ecs", "describe-services", "--cluster", cluster, "--services", name)
-    return out["services"][0]["desiredCount"]
 
 
 def journal_lines(mount):
@@ -64,8 +60,7 @@ def test_relative_writes(mount, emulator):
     assert cli_desired(emulator, PROD, "web") == 0
     assert mount.read(f) == "0\n"
     # Relative to ECS's value, not a cached one: change it behind the mount.
-    emulator.aws("ecs", "update-service", "--cluster", PROD, "--service", "web",
-                 "--desired-count", "7")
+    emulator.boto3().update_service(cluster=PROD, service="web", desiredCount=7)
     mount.sh("echo +1 > %s" % f)
     assert cli_desired(emulator, PROD, "web") == 8
     j = [l for l in journal_lines(mount) if "field=desired_count" in l]
@@ -127,8 +122,7 @@ def test_concurrent_relative_writes_lose_no_update(emulator, mount_factory):
     parallel direct writes; the mount's per-object lock keeps this true either way.
     """
     f = "%s/services/web/desired_count" % PROD
-    emulator.aws("ecs", "update-service", "--cluster", PROD, "--service", "web",
-                 "--desired-count", "10")
+    emulator.boto3().update_service(cluster=PROD, service="web", desiredCount=10)
     # A slow UpdateService widens the read-modify-write window of each writer.
     emulator.faults(latency_ms=300, actions=["UpdateService"])
     m = mount_factory()
@@ -320,8 +314,7 @@ def test_access_denied_is_eacces_with_the_aws_message(mount, emulator):
 
 def test_deleted_service_write_is_enoent(mount, emulator):
     mount.read("development-cluster", "services", "web", "desired_count")
-    emulator.aws("ecs", "delete-service", "--cluster", "development-cluster", "--service",
-                 "web", "--force")
+    emulator.boto3().delete_service(cluster="development-cluster", service="web", force=True)
     r = mount.sh("echo 2 > %s/web/desired_count" % DEV, check=False)
     assert r.returncode != 0 and "No such file or directory" in r.stderr
     assert "result=ServiceNotActiveException" in journal_lines(mount)[-1]
@@ -445,21 +438,6 @@ def targets(emulator):
     }
 
 
-def write_raw(path, data, offset=0):
-    """One write(2) of data at offset; returns the errno or 0."""
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        if offset:
-            os.pwrite(fd, data, offset)
-        else:
-            os.write(fd, data)
-        return 0
-    except OSError as e:
-        return e.errno
-    finally:
-        os.close(fd)
-
-
 @pytest.mark.parametrize("kind", sorted(BAD))
 def test_bad_input_is_einval_and_changes_nothing(mount, emulator, kind):
     path = mount.p(targets(emulator)[kind])
@@ -512,8 +490,8 @@ def test_bad_input_corpus_is_big_enough():
 def test_after_hours_script(mount, emulator, tmp_path):
     script = os.path.join(REPO, "examples", "after-hours.sh")
     state = tmp_path / "counts"
-    emulator.aws("ecs", "update-service", "--cluster", "development-cluster",
-                 "--service", "web", "--desired-count", "2")
+    emulator.boto3().update_service(cluster="development-cluster", service="web",
+                                    desiredCount=2)
     mount.sh("echo 1 > development-cluster/refresh")
     emulator.reset_calls()
     r = subprocess.run([script, "down", str(mount.path), "development-cluster", str(state)],
@@ -536,30 +514,14 @@ def test_after_hours_script(mount, emulator, tmp_path):
              timeout=20, what="web back up")
 
 
-def scalable_target(emulator, cluster, service):
-    r = emulator.aws("application-autoscaling", "describe-scalable-targets",
-                     "--service-namespace", "ecs", "--resource-ids",
-                     "service/%s/%s" % (cluster, service))
-    (t,) = r["ScalableTargets"]
-    return t
-
-
-def scaler_passes(emulator, n=2):
-    """Returns once the emulator's simulated scaler has made n more passes."""
-    start = emulator.admin("GET", "autoscaling")["runs"]
-    wait_for(lambda: emulator.admin("GET", "autoscaling")["runs"] >= start + n, timeout=60,
-             what="%d scaler passes" % n)
-
-
 def test_after_hours_with_a_scalable_target(mount, emulator, tmp_path):
     """api's Application Auto Scaling minimum is 1: the evening run lowers it to 0
     first (or the scaler would bring api back), the morning run restores it."""
     script = os.path.join(REPO, "examples", "after-hours.sh")
     state = tmp_path / "counts"
-    emulator.aws("application-autoscaling", "register-scalable-target", "--service-namespace",
-                 "ecs", "--resource-id", "service/development-cluster/api",
-                 "--scalable-dimension", "ecs:service:DesiredCount", "--min-capacity", "1",
-                 "--max-capacity", "3")
+    emulator.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/development-cluster/api",
+        ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=3)
     emulator.reset_calls()
     r = subprocess.run([script, "down", str(mount.path), "development-cluster", str(state)],
                        capture_output=True, text=True, timeout=120)
@@ -569,8 +531,8 @@ def test_after_hours_with_a_scalable_target(mount, emulator, tmp_path):
     calls = emulator.calls()
     assert mutating_calls(emulator) == {"UpdateService": 2}
     assert calls.get("RegisterScalableTarget") == 1, calls
-    assert scalable_target(emulator, "development-cluster", "api")["MinCapacity"] == 0
-    scaler_passes(emulator)
+    assert cli_target(emulator, "development-cluster", "api")["MinCapacity"] == 0
+    emulator.wait_scaler_passes()
     st = emulator.state("development-cluster")["services"]
     assert st["api"]["desired"] == 0 and st["web"]["desired"] == 0
     wait_for(lambda: emulator.state("development-cluster")["services"]["api"]["running"] == 0,
@@ -586,10 +548,10 @@ def test_after_hours_with_a_scalable_target(mount, emulator, tmp_path):
     assert "development-cluster/api: autoscaling min 0 -> 1 restored after scaling to 1" in \
         r.stdout
     assert emulator.calls().get("RegisterScalableTarget") == 1
-    assert scalable_target(emulator, "development-cluster", "api")["MinCapacity"] == 1
+    assert cli_target(emulator, "development-cluster", "api")["MinCapacity"] == 1
     assert cli_desired(emulator, "development-cluster", "api") == 1
     assert cli_desired(emulator, "development-cluster", "web") == 1
-    scaler_passes(emulator)
+    emulator.wait_scaler_passes()
     assert svc_state(emulator, "development-cluster", "api")["desired"] == 1
 
 

@@ -245,6 +245,16 @@ def _max_results(params):
     return n
 
 
+def _paged(op, params, member, items):
+    """The answer of a Describe op: one page of items ({sorted string key:
+    object with render()}) under member, and NextToken when more follow."""
+    out, token = _page(op, params, sorted(items))
+    result = {member: [items[k].render() for k in out]}
+    if token is not None:
+        result["NextToken"] = token
+    return result
+
+
 def _page(op, params, keys):
     """(keys of one page, NextToken or None) of sorted string keys."""
     limit = _max_results(params)
@@ -317,14 +327,9 @@ def describe_scalable_targets(ctx, params):
         return {"ScalableTargets": []}
     ids = params.get("ResourceIds")
     dim = params.get("ScalableDimension")
-    keys = sorted("%s %s" % k for k, t in reg.targets.items()
-        if (not ids or k[0] in ids) and (dim is None or k[1] == dim))
-    out, token = _page("DescribeScalableTargets", params, keys)
-    result = {"ScalableTargets": [reg.targets[tuple(k.split(" ", 1))]
-        .render() for k in out]}
-    if token is not None:
-        result["NextToken"] = token
-    return result
+    chosen = {"%s %s" % k: t for k, t in reg.targets.items()
+        if (not ids or k[0] in ids) and (dim is None or k[1] == dim)}
+    return _paged("DescribeScalableTargets", params, "ScalableTargets", chosen)
 
 
 def deregister_scalable_target(ctx, params):
@@ -380,11 +385,7 @@ def describe_scaling_policies(ctx, params):
     chosen = {"%s %s %s" % k: p for k, p in reg.policies.items()
         if (rid is None or k[0] == rid) and (dim is None or k[1] == dim) and
         (not names or k[2] in names)}
-    out, token = _page("DescribeScalingPolicies", params, sorted(chosen))
-    result = {"ScalingPolicies": [chosen[k].render() for k in out]}
-    if token is not None:
-        result["NextToken"] = token
-    return result
+    return _paged("DescribeScalingPolicies", params, "ScalingPolicies", chosen)
 
 
 def delete_scaling_policy(ctx, params):

@@ -95,10 +95,13 @@ class Model:
     validation."""
 
     def __init__(self, service="ecs"):
+        # load_data reads the one file; load_service_model would first list
+        # every service botocore has, which costs more than the emulator's
+        # whole start-up.  None of these services has sdk-extras to merge.
         loader = botocore.loaders.create_loader()
         self.service = service
-        self.spec = loader.load_service_model(service, "service-2",
-            VERSIONS[service])
+        self.spec = loader.load_data("%s/%s/service-2" % (service,
+            VERSIONS[service]))
         self.shapes = self.spec["shapes"]
         self.operations = self.spec["operations"]
         meta = self.spec["metadata"]

@@ -29,6 +29,8 @@ import time
 import urllib.error
 import urllib.request
 
+from helpers import ecsim_fork
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 MAIN = os.path.join(REPO, "tests", "ecsim", "main.py")
@@ -170,29 +172,23 @@ class Emulator:
         port_file = os.path.join(self.dir, "ecsim.port")
         if os.path.exists(port_file):
             os.unlink(port_file)
-        cmd = [PYTHON, MAIN, "--port", "0", "--port-file", port_file,
+        args = ["--port", "0", "--port-file", port_file,
             "--seed", self.seed, "--region", self.region,
             "--time-scale", repr(float(self.initial_time_scale)),
             "--fault-seed", str(self.fault_seed),
             "--scaler-interval", repr(float(self.scaler_interval)),
             "--log-interval", repr(float(self.log_interval))]
         if self.tls:
-            cmd += ["--tls-cert", self.cert_file, "--tls-key", self.key_file]
-        self._log = open(self.log_file, "ab")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-            stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir)
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None:
-                status = self.proc.returncode
-                self.stop()
+            args += ["--tls-cert", self.cert_file, "--tls-key", self.key_file]
+        self.proc = ecsim_fork.start(args, self.dir, self.log_file)
+        if not ecsim_fork.wait_started(self.proc, port_file, timeout):
+            status = self.proc.poll()
+            self.stop()
+            if status is not None:
                 raise EmulatorError("ecsim exited with status %d before "
                     "listening:\n%s" % (status, self.read_log()))
-            if time.monotonic() > deadline:
-                self.stop()
-                raise EmulatorError("ecsim did not start within %.0fs:\n%s"
-                    % (timeout, self.read_log()))
-            time.sleep(0.01)
+            raise EmulatorError("ecsim did not start within %.0fs:\n%s"
+                % (timeout, self.read_log()))
         with open(port_file) as f:
             self.port = int(f.read().strip())
         return self
@@ -209,7 +205,6 @@ class Emulator:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
-        self._log.close()
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -391,6 +386,12 @@ class Emulator:
         "activities": [ScalingActivity], "runs": scaler passes,
         "moves": desired counts the scaler changed}."""
         return self.admin("GET", "autoscaling")
+
+    def wait_scaler_passes(self, n=2):
+        """Returns once the simulated auto scaler has made n more passes."""
+        start = self.autoscaling()["runs"]
+        wait_for(lambda: self.autoscaling()["runs"] >= start + n, timeout=60,
+            what="%d scaler passes" % n)
 
     def target(self, cluster, service):
         """The service's ScalableTarget, or None."""

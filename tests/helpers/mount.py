@@ -28,6 +28,21 @@ def build_dir():
     return d
 
 
+def write_raw(path, data, offset=0):
+    """One write(2) of data at offset; returns the errno or 0."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        if offset:
+            os.pwrite(fd, data, offset)
+        else:
+            os.write(fd, data)
+        return 0
+    except OSError as e:
+        return e.errno
+    finally:
+        os.close(fd)
+
+
 def binary(name="ecsfs"):
     """Path of a built program: ecsfs, ecscall, sigv4_cli."""
     d = build_dir()
