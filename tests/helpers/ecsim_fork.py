@@ -13,14 +13,15 @@ start(argv, cwd, log_path) returns an object shaped like subprocess.Popen
 """
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import random
 import subprocess
 import sys
 import time
 
-ECSIM_DIR = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "ecsim")
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ECSIM_DIR = os.path.join(TESTS_DIR, "ecsim")
 
 _context = None
 
@@ -30,8 +31,19 @@ def _ctx():
     if _context is None:
         ctx = multiprocessing.get_context("forkserver")
         # The server imports the emulator (helpers/ecsim_preload.py): what
-        # every emulator forked from it then has loaded.
+        # every emulator forked from it then has loaded. It imports before
+        # it is told this process's sys.path, so it finds tests/helpers
+        # through PYTHONPATH, set for its start only.
         ctx.set_forkserver_preload(["helpers.ecsim_preload"])
+        old = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = TESTS_DIR + (os.pathsep + old if old else "")
+        try:
+            multiprocessing.forkserver.ensure_running()
+        finally:
+            if old is None:
+                del os.environ["PYTHONPATH"]
+            else:
+                os.environ["PYTHONPATH"] = old
         _context = ctx
     return _context
 
