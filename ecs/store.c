@@ -66,32 +66,44 @@ static const char *const cluster_types[] = {
 /* How long a failing endpoint is left alone before it is tried again. */
 #define DOWN_RETRY_MS 2000
 
-/* Records the outcome of a call for the endpoint-down window. */
 void
-store_note_outcome(struct ecs_store *s, const struct ecs_error *err)
+store_down_note(struct store_down *d, const struct ecs_error *err)
 {
 	switch (err->code) {
 	case ECS_E_UNREACHABLE:
 	case ECS_E_TIMEOUT:
 	case ECS_E_SERVER:
-		atomic_store(&s->down_code, err->code);
-		atomic_store(&s->down_until, (uint64_t)ecs_now_ms() + DOWN_RETRY_MS);
+		atomic_store(&d->code, err->code);
+		atomic_store(&d->until, (uint64_t)ecs_now_ms() + DOWN_RETRY_MS);
 		break;
 	default:
-		atomic_store(&s->down_until, 0);
+		atomic_store(&d->until, 0);
 		break;
 	}
 }
 
-/* 0 when a call may be made now; else -1 with the remembered error. */
+int
+store_down_check(struct store_down *d, const char *what, struct ecs_error *err)
+{
+	if ((uint64_t)ecs_now_ms() >= atomic_load(&d->until))
+		return 0;
+	ecs_error_set(err, (enum ecs_code)atomic_load(&d->code),
+	    "%s failing; not retried for %d ms", what, DOWN_RETRY_MS);
+	return -1;
+}
+
+/* Records the outcome of an ECS call for the endpoint-down window. */
+void
+store_note_outcome(struct ecs_store *s, const struct ecs_error *err)
+{
+	store_down_note(&s->down, err);
+}
+
+/* 0 when an ECS call may be made now; else -1 with the remembered error. */
 static int
 endpoint_usable(struct ecs_store *s, struct ecs_error *err)
 {
-	if ((uint64_t)ecs_now_ms() >= atomic_load(&s->down_until))
-		return 0;
-	ecs_error_set(err, (enum ecs_code)atomic_load(&s->down_code),
-	    "endpoint failing; not retried for %d ms", DOWN_RETRY_MS);
-	return -1;
+	return store_down_check(&s->down, "endpoint", err);
 }
 
 /* DescribeClusters has no cluster argument; adapt it to describe_fn. */
@@ -248,12 +260,8 @@ peek_listing(struct ecs_store *s, const char *key, int *fresh)
 	return sval_take(s->parsed, v);
 }
 
-/*
- * Serves key from a stale value after a failed fetch, if one is young
- * enough; else leaves err as it is. Returns 0 when served.
- */
-static int
-serve_stale(struct ecs_store *s, const char *key, json_t **out, struct ecs_error *err)
+int
+store_serve_stale(struct ecs_store *s, const char *key, json_t **out, struct ecs_error *err)
 {
 	void *v;
 
@@ -314,7 +322,7 @@ settle_state(struct ecs_store *s, enum cache_state st, const char *key, int erro
 		if (!sjob_last_error(s, key, error, err))
 			ecs_error_set(err, (enum ecs_code)error, "%s",
 			    ecs_strerror((enum ecs_code)error));
-		return serve_stale(s, key, out, err) == 0 ? 2 : -1;
+		return store_serve_stale(s, key, out, err) == 0 ? 2 : -1;
 	case CACHE_INTERRUPTED:
 		ecs_log_info("%s: %s: interrupted; the fetch goes on", __func__, key);
 		ecs_error_set(err, ECS_E_INTERRUPTED, "interrupted");
@@ -356,7 +364,7 @@ store_listing(struct ecs_store *s, const char *key, enum ecs_kind kind,
 			if (err->code == ECS_OK)
 				ecs_error_set(err, ECS_E_BUSY, "%s: invalidated while fetched", key);
 			cache_fail(s->cache, key, claim, err->code);
-			return serve_stale(s, key, out, err);
+			return store_serve_stale(s, key, out, err);
 		}
 		cache_hand(s->cache, key, claim);
 		sjob_list(s, key, claim, kind, cluster, owner, owner_kind);
@@ -597,7 +605,7 @@ ecs_store_get(struct ecs_store *s, enum ecs_kind kind, const char *cluster,
 			if (err->code == ECS_OK)
 				ecs_error_set(err, ECS_E_BUSY, "%s: invalidated while fetched", name);
 			cache_fail(s->cache, key, claim, err->code);
-			rc = serve_stale(s, key, obj, err);
+			rc = store_serve_stale(s, key, obj, err);
 			break;
 		}
 		rc = handle_miss(s, kind, cluster, name, key, claim, listed, err);

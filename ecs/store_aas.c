@@ -24,7 +24,6 @@
 
 #include "cache/cache.h"
 #include "ecs/api.h"
-#include "ecs/clock.h"
 #include "ecs/log.h"
 #include "ecs/store_int.h"
 #include "ecs/store_pool.h"
@@ -38,8 +37,6 @@
 #define AAS_POOL_CAT	3
 /* Claims a reader hands over before giving up, as for ECS listings. */
 #define MAX_ROUNDS	4
-/* How long a failing endpoint is left alone before it is tried again. */
-#define DOWN_RETRY_MS	2000
 
 /* One fetch for a claim: the targets listing (id NULL) or one id's policies. */
 struct aas_job {
@@ -74,23 +71,6 @@ targets_by_id(json_t *arr)
 	return out;
 }
 
-/* Records a failed call for the endpoint-down window, or clears the window. */
-static void
-note_outcome(struct ecs_store *s, const struct ecs_error *err)
-{
-	switch (err->code) {
-	case ECS_E_UNREACHABLE:
-	case ECS_E_TIMEOUT:
-	case ECS_E_SERVER:
-		atomic_store(&s->aas_down_code, err->code);
-		atomic_store(&s->aas_down_until, (uint64_t)ecs_now_ms() + DOWN_RETRY_MS);
-		break;
-	default:
-		atomic_store(&s->aas_down_until, 0);
-		break;
-	}
-}
-
 /* Runs a fetch and settles its claim. */
 static void
 aas_run(void *arg)
@@ -107,7 +87,7 @@ aas_run(void *arg)
 		rc = ecs_aas_describe_scalable_targets(s->client, NULL, 0, &arr, &err);
 	else
 		rc = ecs_aas_describe_scaling_policies(s->client, j->id, &arr, &err);
-	note_outcome(s, &err);
+	store_down_note(&s->aas_down, &err);
 	if (rc != 0 && j->id == NULL && err.code == ECS_E_ACCESS) {
 		if (atomic_exchange(&s->aas_denied, 1) == 0)
 			ecs_log_warn("%s: DescribeScalableTargets refused (%s): services show "
@@ -142,17 +122,14 @@ aas_cancel(void *arg)
 	aas_job_free(j);
 }
 
-/* Serves key from a value up to stale_ttl old after a failure; 0 when served. */
+/* Serves key from a value up to stale_ttl old after a failure, and says so; 0 when served. */
 static int
 serve_stale(struct ecs_store *s, const char *key, json_t **out, struct ecs_error *err)
 {
-	void *v;
-
-	if (err->code == ECS_E_INTERRUPTED || !cache_get_stale(s->cache, key, &v))
+	if (store_serve_stale(s, key, out, err) != 0)
 		return -1;
 	ecs_log_info("%s: %s: %s; serving the value cached before", __func__, key,
 	    err->message);
-	*out = sval_take(s->parsed, v);
 	return 0;
 }
 
@@ -195,11 +172,8 @@ aas_get(struct ecs_store *s, const char *key, const char *id, json_t **out,
 		default:
 			break;
 		}
-		if ((uint64_t)ecs_now_ms() < atomic_load(&s->aas_down_until))
-			ecs_error_set(err, (enum ecs_code)atomic_load(&s->aas_down_code),
-			    "Application Auto Scaling endpoint failing; not retried for %d ms",
-			    DOWN_RETRY_MS);
-		else if (round == MAX_ROUNDS)
+		if (store_down_check(&s->aas_down, "Application Auto Scaling endpoint", err) == 0 &&
+		    round == MAX_ROUNDS)
 			ecs_error_set(err, ECS_E_BUSY, "%s: invalidated while fetched", key);
 		if (err->code != ECS_OK) {
 			cache_fail(s->cache, key, claim, err->code);

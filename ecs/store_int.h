@@ -42,6 +42,16 @@ extern const struct kind_entry store_kinds[ECS_KIND_COUNT];
 /* The stopped tasks of a cluster, listed with its tasks: "Lstop/<cluster>/". */
 #define STOPPED_TYPE "Lstop"
 
+/*
+ * While an endpoint is failing (unreachable, timing out, 5xx), a miss is
+ * answered at once from a stale value or with the remembered error instead
+ * of waiting out another timeout: until `until` (monotonic ms), with code.
+ */
+struct store_down {
+	_Atomic uint64_t	 until;
+	_Atomic int		 code;
+};
+
 struct ecs_store {
 	struct ecs_client	*client;	/* borrowed */
 	struct cache		*cache;		/* thread-safe itself */
@@ -49,14 +59,7 @@ struct ecs_store {
 	struct spool		*pool;		/* thread-safe itself */
 	int			 interruptible;	/* immutable: an interrupted callback was given */
 	struct sahead		*ahead;		/* thread-safe itself */
-	/*
-	 * While the endpoint is failing (unreachable, timing out, 5xx), a
-	 * miss is answered at once from a stale value or with the remembered
-	 * error instead of waiting out another timeout: until down_until
-	 * (monotonic ms), with down_code.
-	 */
-	_Atomic uint64_t	 down_until;
-	_Atomic int		 down_code;
+	struct store_down	 down;		/* ECS's endpoint */
 	atomic_uint		 ahead_ids;	/* the last read-ahead batch id */
 	atomic_ulong		 prefetched;	/* objects stored by read-ahead */
 	atomic_ulong		 prefetch_used;	/* of those, first used by a reader */
@@ -80,8 +83,7 @@ struct ecs_store {
 	 * describe targets (warned once), and its own endpoint-down window.
 	 */
 	atomic_int		 aas_denied;
-	_Atomic uint64_t	 aas_down_until;
-	_Atomic int		 aas_down_code;
+	struct store_down	 aas_down;
 };
 
 /* The cache key of type for cluster and name; the caller frees it. */
@@ -94,6 +96,15 @@ const char *store_object_name(enum ecs_kind kind, json_t *obj);
 json_t *store_names_from_arns(json_t *arns);
 /* Records the outcome of a call for the endpoint-down window. */
 void store_note_outcome(struct ecs_store *s, const struct ecs_error *err);
+/* Records the outcome of a call to d's endpoint: a failure opens its window, else closes it. */
+void store_down_note(struct store_down *d, const struct ecs_error *err);
+/* 0 when d's endpoint (named what) may be called now; else -1 with the remembered error. */
+int store_down_check(struct store_down *d, const char *what, struct ecs_error *err);
+/*
+ * Serves key from a stale value after a failed fetch, if one is young
+ * enough; else leaves err as it is. Returns 0 when served.
+ */
+int store_serve_stale(struct ecs_store *s, const char *key, json_t **out, struct ecs_error *err);
 /* Remembers names (borrowed) as the task hint of cluster. */
 void store_hint_set(struct ecs_store *s, const char *cluster, json_t *names);
 

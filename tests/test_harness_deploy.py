@@ -19,6 +19,17 @@ def td_arn(emulator, name):
     return "arn:aws:ecs:%s:123456789012:task-definition/%s" % (emulator.region, name)
 
 
+def rollback_refused(harness, cluster, running, dry_run):
+    """Runs a rollback of web, which runs the oldest ACTIVE revision: it
+    fails VALIDATE and says so. Returns the execution."""
+    ex = harness(LIFECYCLE, action="rollback", dry_run=dry_run, cluster_name=cluster,
+                 service_names="web")
+    assert ex.status == "Failed"
+    assert "VALIDATE: service web has no ACTIVE revision older than %s to roll back to" % \
+        running in ex.step("VALIDATE", "validate").stderr, ex.report()
+    return ex
+
+
 def running_revision(emulator, cluster, service):
     return emulator.state(cluster)["services"][service]["taskDefinition"].rsplit("/", 1)[1]
 
@@ -51,11 +62,7 @@ def test_deploy_then_rollback_returns_to_the_revision_before(harness, emulator):
     assert running_revision(emulator, DEV, "web") == "web:1"
     # api moved to another family: its rollback goes to web's revision below web:1, none.
     emulator.reset_calls()
-    ex = harness(LIFECYCLE, action="rollback", dry_run="false", cluster_name=DEV,
-                 service_names="web")
-    assert ex.status == "Failed"
-    assert "VALIDATE: service web has no ACTIVE revision older than web:1 to roll back to" in \
-        ex.step("VALIDATE", "validate").stderr, ex.report()
+    rollback_refused(harness, DEV, "web:1", dry_run="false")
     assert mutating_calls(emulator) == {}
     ex = harness(LIFECYCLE, action="deploy", dry_run="false", cluster_name=DEV,
                  service_names="web", task_definition="web")
@@ -94,7 +101,7 @@ BAD_REVISIONS = {
 def test_a_bad_revision_fails_validate_and_nothing_changes(harness, emulator, given):
     message, asks = BAD_REVISIONS[given]
     if given == "api:2-inactive":
-        emulator.aws("ecs", "deregister-task-definition", "--task-definition", "api:2")
+        emulator.boto3().deregister_task_definition(taskDefinition="api:2")
         given = "api:2"
     before = snapshot(emulator)
     emulator.reset_calls()
@@ -117,14 +124,10 @@ def test_a_bad_revision_fails_validate_and_nothing_changes(harness, emulator, gi
 
 
 def test_rollback_without_an_older_revision_fails_validate(harness, emulator):
-    emulator.aws("ecs", "deregister-task-definition", "--task-definition", "web:1")
+    emulator.boto3().deregister_task_definition(taskDefinition="web:1")
     before = snapshot(emulator)
     emulator.reset_calls()
-    ex = harness(LIFECYCLE, action="rollback", dry_run="true", cluster_name=PROD,
-                 service_names="web")
-    assert ex.status == "Failed"
-    assert "VALIDATE: service web has no ACTIVE revision older than web:2 to roll back to" in \
-        ex.step("VALIDATE", "validate").stderr, ex.report()
+    ex = rollback_refused(harness, PROD, "web:2", dry_run="true")
     assert ex.stages["EXECUTE"] == "Skipped"
     assert emulator.calls().get("ListTaskDefinitions")
     assert mutating_calls(emulator) == {}
