@@ -27,6 +27,7 @@
 #include "fs/log.h"
 #include "fs/ops.h"
 #include "fs/req.h"
+#include "fs/session.h"
 #include "fs/wait.h"
 
 static void
@@ -353,8 +354,13 @@ main(int argc, char *argv[])
 out:
 	if (mounted)
 		fuse_session_unmount(se);
-	if (se != NULL)
+	if (se != NULL) {
+		int n = fs_session_release_interrupts(se);
+
+		if (n > 0)
+			fs_log_debug("%d interrupts came after their answers", n);
 		fuse_session_destroy(se);
+	}
 	if (loop != NULL)
 		fuse_loop_cfg_destroy(loop);
 	atomic_store(&loop_over, 1);

@@ -10,11 +10,20 @@
  * Files are read through the kernel's page cache, which stops at the size
  * it knows: a reader that wants more than that asks for the attributes
  * first (the wait file's never stay valid), with its file. That getattr
- * is the blocking call: it is answered at once when the output grew since
- * the last answer or the wait ended (stable: the same size, so EOF;
- * failure: EIO or ETIMEDOUT once all output is out); otherwise the request
- * is kept and the poller answers it when a poll brings output, so a
- * blocked reader holds no request thread. A kept request whose caller was
+ * is the blocking call: it is answered when the output grew since the
+ * last answer or the wait ended (stable: the same size, so EOF; failure:
+ * EIO or ETIMEDOUT once all output is out); until then the request is
+ * kept, so a blocked reader holds no request thread.
+ *
+ * New output reaches the kernel before the size that shows it: the poller
+ * stores the bytes in the file's pages (a store notification, which also
+ * sets the size the kernel knows), then answers the kept getattr. An
+ * answer alone would not do: the kernel drops the attributes of a getattr
+ * as stale when another caller's attributes of the same file were applied
+ * after it was sent, and a plain stat (lsof, a stat of /proc/PID/fd/N),
+ * answered at once, can be applied that late; the reader would then read
+ * to the old size and end early. Plain stats are told the size the kernel
+ * is being given, never less. A kept request whose caller was
  * interrupted is answered EINTR once a signal other than the informational
  * ones is pending for the caller (Ctrl-C, a Python KeyboardInterrupt), not
  * for bash's SIGCHLD. A waiter starts polling at its first blocking
@@ -57,16 +66,13 @@ struct fs_waiter {
 	int			 error;		/* negative errno once done with a failure */
 	char			 why[160];	/* the progress of the last poll; protected */
 	fuse_req_t		 req;		/* a kept getattr, or NULL; protected */
-	/*
-	 * Plain stats that came while a getattr was kept, answered right
-	 * after it: answered before, they would make the kernel drop the kept
-	 * answer's size as older than theirs. Protected by wait_lock.
-	 */
-	fuse_req_t		*stats;
-	size_t			 nstats;
 	pid_t			 req_pid;	/* its caller's thread; protected */
 	struct stat		 attr;		/* the file's attributes but its size */
-	size_t			 reported;	/* the size last answered; protected */
+	/* Sizes, all protected by wait_lock: shown <= out.len, stored <= shown. */
+	size_t			 shown;		/* what plain stats are told */
+	size_t			 stored;	/* what the kernel surely holds */
+	size_t			 reported;	/* the last answer to the reader */
+	int			 pushing;	/* the poller is storing output */
 	int			 active;	/* polling; protected by wait_lock */
 	uint64_t		 last_seen;	/* a reader's last request; protected */
 	int			 consumer;	/* read by fs_wait_next(); protected */
@@ -76,6 +82,8 @@ static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t poll_cond;	/* the poller; monotonic clock */
 /* Readers blocked in fs_wait_next(); with wait_lock. */
 static pthread_cond_t next_cond = PTHREAD_COND_INITIALIZER;
+/* A store into the kernel finished; with wait_lock. */
+static pthread_cond_t push_cond = PTHREAD_COND_INITIALIZER;
 static struct fs_waiter *waiters;	/* protected by wait_lock */
 static int poller_running;		/* protected by wait_lock */
 static int poller_started;		/* set before and after the thread only */
@@ -133,23 +141,11 @@ reply_size(struct fs_waiter *w, fuse_req_t req, size_t n)
 	fuse_reply_attr(req, &st, 0.0);
 }
 
-/* Answers the stats that waited for the kept getattr. Called with wait_lock held. */
-static void
-answer_stats(struct fs_waiter *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->nstats; i++)
-		reply_size(w, w->stats[i], w->reported);
-	free(w->stats);
-	w->stats = NULL;
-	w->nstats = 0;
-}
-
 /*
  * Answers the waiter's kept getattr when there is something to answer:
- * more output, the end, or its error once all output is out. Called with
- * wait_lock held.
+ * more output the kernel holds, the end, or its error once all output is
+ * out; output the kernel does not hold yet is the poller's to store
+ * first. Called with wait_lock held.
  */
 static void
 deliver(struct fs_waiter *w)
@@ -160,19 +156,62 @@ deliver(struct fs_waiter *w)
 		pthread_cond_broadcast(&next_cond);
 	if (req == NULL)
 		return;
-	if (w->out.len > w->reported) {
+	if (w->stored > w->reported) {
 		w->req = NULL;
-		w->reported = w->out.len;
+		w->reported = w->stored;
 		reply_size(w, req, w->reported);
-	} else if (w->done) {
+	} else if (w->done && w->stored == w->out.len) {
 		w->req = NULL;
 		if (w->error != 0)
 			fuse_reply_err(req, -w->error);
 		else
 			reply_size(w, req, w->reported);
+	} else if (w->out.len > w->shown) {
+		pthread_cond_signal(&poll_cond);
 	}
-	if (w->req == NULL)
-		answer_stats(w);
+}
+
+/*
+ * Stores the output of waiters with a kept getattr in the kernel's pages
+ * of their files, from the page where what it holds ends, then answers
+ * the getattr. Called by the poller with wait_lock held; drops it while
+ * the kernel takes the bytes (a store waits for pages other readers
+ * hold, whose reads need wait_lock).
+ */
+static void
+push_output(void)
+{
+	struct fs_waiter *w;
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
+	size_t from, to;
+	fuse_ino_t ino;
+	char *copy;
+
+	for (;;) {
+		for (w = waiters; w != NULL; w = w->next)
+			if (w->req != NULL && w->out.len > w->shown)
+				break;
+		if (w == NULL)
+			return;
+		from = w->stored - w->stored % 4096;
+		to = w->out.len;
+		copy = xmalloc(to - from);
+		memcpy(copy, w->out.data + from, to - from);
+		ino = w->attr.st_ino;
+		w->shown = to;
+		w->pushing = 1;
+		pthread_mutex_unlock(&wait_lock);
+		bv.buf[0].mem = copy;
+		bv.buf[0].size = to - from;
+		/* Fails only when the kernel forgot the file: the answer then sets the size. */
+		(void)fuse_lowlevel_notify_store(wait_ctx->se, ino, (off_t)from, &bv, 0);
+		free(copy);
+		pthread_mutex_lock(&wait_lock);
+		w->pushing = 0;
+		w->stored = to;
+		pthread_cond_broadcast(&push_cond);
+		deliver(w);
+	}
 }
 
 /* Answers EINTR to kept requests whose caller has a signal to act on. Lock held. */
@@ -188,7 +227,6 @@ check_interrupts(void)
 			fuse_reply_err(w->req, EINTR);
 			w->req = NULL;
 			w->active = 0;	/* until the reader asks again */
-			answer_stats(w);
 		}
 	}
 }
@@ -437,6 +475,7 @@ poller_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&wait_lock);
 	while (poller_running) {
+		push_output();
 		check_interrupts();
 		due = earliest_due();
 		now = (uint64_t)ecs_now_ms();
@@ -496,7 +535,6 @@ fs_wait_stop(void)
 			fuse_reply_err(w->req, EIO);
 			w->req = NULL;
 		}
-		answer_stats(w);
 	}
 	pthread_cond_broadcast(&poll_cond);
 	pthread_cond_broadcast(&next_cond);
@@ -620,12 +658,7 @@ fs_wait_stat(struct fs_waiter *w, fuse_req_t req, fuse_ino_t ino)
 {
 	pthread_mutex_lock(&wait_lock);
 	w->attr.st_ino = ino;
-	if (w->req != NULL) {
-		w->stats = xrealloc(w->stats, (w->nstats + 1) * sizeof(*w->stats));
-		w->stats[w->nstats++] = req;
-	} else {
-		reply_size(w, req, w->reported);
-	}
+	reply_size(w, req, w->shown);
 	pthread_mutex_unlock(&wait_lock);
 }
 
@@ -657,10 +690,11 @@ fs_wait_close(struct fs_waiter *w)
 			break;
 		}
 	}
+	while (w->pushing)
+		pthread_cond_wait(&push_cond, &wait_lock);
 	if (w->req != NULL)
 		fuse_reply_err(w->req, EIO);
 	w->req = NULL;
-	answer_stats(w);
 	pthread_mutex_unlock(&wait_lock);
 	buf_free(&w->out);
 	free(w->cluster);

@@ -32,7 +32,7 @@ int fs_wait_open(struct fs_node *node, struct fs_waiter **w);
  * while one is kept: EBUSY.
  */
 void fs_wait_getattr(struct fs_waiter *w, fuse_req_t req, fuse_ino_t ino, pid_t caller);
-/* Answers a plain stat of the wait file at once, with the size last answered. */
+/* Answers a plain stat of the wait file at once, with the size the kernel is given. */
 void fs_wait_stat(struct fs_waiter *w, fuse_req_t req, fuse_ino_t ino);
 /* Answers a read of the output at off, at once. */
 void fs_wait_read(struct fs_waiter *w, fuse_req_t req, size_t size, off_t off);

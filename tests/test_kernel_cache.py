@@ -147,28 +147,56 @@ def test_what_was_written_never_shows_as_the_content(mount, emulator):
         assert f.read() == "3\n"
 
 
-def test_a_stat_of_an_open_wait_does_not_end_it(emulator, mount_factory):
-    """lsof, or stat of /proc/PID/fd/N, while a reader blocks in a wait
-    file, must not make the reader see an early end."""
-    m = mount_factory(options={"wait_interval": 0.3, "wait_timeout": 5})
+def stat_while_waiting(emulator, mount_factory, interval, timeout, pause):
+    """Blocks `cat` in a wait that never ends while this process stats its
+    open file through /proc/PID/fd, pausing `pause` seconds between rounds.
+    Returns (cat's exit code, its output lines, its stderr, stats made)."""
+    m = mount_factory(options={"wait_interval": interval, "wait_timeout": timeout})
     emulator.time_scale(0.01)  # nothing converges during the test
     m.sh("echo 4 > development-cluster/services/web/desired_count")
     p = subprocess.Popen(["cat", str(m.p("development-cluster", "services", "web", "wait"))],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    made = 0
     try:
         t0 = time.monotonic()
         while p.poll() is None and time.monotonic() - t0 < 30:
-            for fd in os.listdir("/proc/%d/fd" % p.pid):
+            try:
+                fds = os.listdir("/proc/%d/fd" % p.pid)
+            except OSError:
+                break
+            for fd in fds:
                 try:
                     os.stat("/proc/%d/fd/%s" % (p.pid, fd))
+                    made += 1
                 except OSError:
                     pass
-            time.sleep(0.01)
+            time.sleep(pause)
         out, err = p.communicate(timeout=30)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
-    lines = out.splitlines()
-    assert p.returncode != 0 and "Connection timed out" in err, (out, err)
+    assert "\x00" not in out, out
+    return p.returncode, out.splitlines(), err, made
+
+
+def test_a_stat_of_an_open_wait_does_not_end_it(emulator, mount_factory):
+    """lsof, or stat of /proc/PID/fd/N, while a reader blocks in a wait
+    file, must not make the reader see an early end."""
+    code, lines, err, _ = stat_while_waiting(emulator, mount_factory, 0.3, 5, 0.01)
+    assert code != 0 and "Connection timed out" in err, (lines, err)
     assert lines[-1].endswith("timeout after 5s"), lines
+
+
+def test_stats_without_pause_while_a_reader_waits_never_cut_its_output(emulator, mount_factory):
+    """Another process stats the reader's open wait file as fast as it can
+    (a monitoring loop, `watch lsof`): every progress line still reaches the
+    reader, none is cut or zero-filled, and the wait ends with its own last
+    line and error."""
+    code, lines, err, made = stat_while_waiting(emulator, mount_factory, 0.1, 2, 0)
+    assert code != 0 and "Connection timed out" in err, (lines, err)
+    assert lines and lines[-1].endswith("timeout after 2s"), lines
+    # A line per poll for two seconds at 0.1 s: far more than a few.
+    assert len(lines) >= 5, lines
+    assert all(" web " in line for line in lines), lines
+    assert made > 100
