@@ -34,8 +34,12 @@
  * than VIEW_MAX bytes drops its front (reads there fail with EIO).
  * Streams without views are kept for a TTL, then freed.
  *
- * Locks: reg_lock (the table of streams), then a stream's lock (its state
- * and its views'), then q_lock (the fetch queue); never the other way.
+ * Locks: a stream's lock (its state and its views') may be held while
+ * reg_lock (the table of streams) or q_lock (the fetch queue) is taken,
+ * never the other way; reg_lock and q_lock are never held together. A
+ * stream is freed, under reg_lock alone, only once nothing refers to it.
+ * Replies to the kernel go out under the stream's lock, which no kernel
+ * call made here waits for.
  */
 #include "fs/logview.h"
 
