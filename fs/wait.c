@@ -476,6 +476,8 @@ poller_main(void *arg)
 	pthread_mutex_lock(&wait_lock);
 	while (poller_running) {
 		push_output();
+		if (!poller_running)
+			break;	/* stopped while a store had the lock released */
 		check_interrupts();
 		due = earliest_due();
 		now = (uint64_t)ecs_now_ms();
