@@ -309,7 +309,8 @@ expired_token(const struct ecs_error *err)
  * by max_throttle_wait rather than max_attempts (unless that is 1, which
  * means no retry at all, as in the AWS SDKs); 5xx answers and failures
  * that cannot have sent anything are retried with backoff up to
- * max_attempts; an expired token once after a reload. A mutation that
+ * max_attempts (not an untrusted certificate or an unusable URL, which
+ * would fail the same way); an expired token once after a reload. A mutation that
  * may have been sent is never sent again: it may have been applied.
  */
 static enum decision
@@ -326,6 +327,8 @@ retry_decision(struct ecs_error *err, enum outcome out, struct call *k)
 		}
 		if (err->code != ECS_E_UNREACHABLE && err->code != ECS_E_TIMEOUT)
 			return DECIDE_DONE;
+		if (k->permanent)
+			return DECIDE_DONE;	/* an untrusted certificate stays so */
 		break;
 	case OUT_ANSWER:
 		if (expired_token(err))

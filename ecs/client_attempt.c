@@ -114,6 +114,7 @@ client_attempt(struct call *k, json_t **resp, struct ecs_error *err)
 	buf_init(&hresp.body);
 	ecs_error_clear(err);
 	k->maybe_sent = 0;
+	k->permanent = 0;
 	if (creds_get_stop(c->creds, &cr, creds_stop, c, err) != 0)
 		goto out;
 
@@ -174,6 +175,7 @@ client_attempt(struct call *k, json_t **resp, struct ecs_error *err)
 	    c->cfg->connect_timeout_ms : budget_ms;
 	if (http_do(c->http, &hr, &hresp, err) != 0) {
 		k->maybe_sent = hresp.maybe_sent;
+		k->permanent = hresp.permanent;
 		out = OUT_NO_ANSWER;
 	} else if (hresp.status >= 200 && hresp.status <= 299) {
 		out = parse_result(&hresp, resp, err) == 0 ? OUT_OK : OUT_ANSWER;

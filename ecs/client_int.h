@@ -59,6 +59,7 @@ struct call {
 	int			 refreshed;	/* credentials reloaded once */
 	int			 retry;		/* the next attempt is a retry */
 	int			 maybe_sent;	/* the last attempt's, when unanswered */
+	int			 permanent;	/* the last attempt's failure would recur */
 	uint64_t		 token_wait;	/* why the pacer said no, in us */
 };
 

@@ -368,6 +368,22 @@ before_sending(CURLcode rc)
 	}
 }
 
+/* Whether rc is a failure that the same request would meet again. */
+static int
+permanent(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /*
  * Runs the transfer of h, asking req->stop between steps. Returns the
  * transfer's result, or CURLE_ABORTED_BY_CALLBACK when stopped.
@@ -452,6 +468,7 @@ http_do(struct http_pool *pool, const struct http_request *req,
 	}
 	resp->maybe_sent = !before_sending(rc) &&
 	    (on_wire(h->easy) || rc == CURLE_SEND_ERROR);
+	resp->permanent = permanent(rc);
 	/* Whatever arrived of a broken response is not a response. */
 	resp->status = 0;
 	buf_reset(&resp->body);

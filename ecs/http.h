@@ -51,6 +51,11 @@ struct http_response {
 	 * the server (DNS, connect, TLS handshake), 1 when it may have.
 	 */
 	int		maybe_sent;
+	/*
+	 * When no response arrived: 1 when trying again cannot help (the
+	 * server's certificate is not trusted, the URL is unusable).
+	 */
+	int		permanent;
 };
 
 /* ca_bundle may be NULL for the system store. Free with http_pool_free(). */

@@ -507,6 +507,8 @@ def test_tls_endpoint_with_ca_bundle(emulator_tls):
     assert r.returncode == 1
     assert r.stderr.startswith("ecscall: unreachable: ")
     assert "certificate" in r.stderr.lower()
+    # It would fail the same way again: one attempt, not the whole budget.
+    assert "attempts" not in r.stderr, r.stderr
 
 
 # -- a caller going away, shutdown, and mutations on the wire ---------------
