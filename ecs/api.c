@@ -15,6 +15,7 @@
 #include "ecs/api_int.h"
 #include "ecs/client.h"
 #include "ecs/clock.h"
+#include "ecs/ops.h"
 #include "ecs/xmalloc.h"
 
 #define LIST_PAGE_SIZE		100
@@ -50,7 +51,13 @@ api_keep_request_id(struct ecs_error *err)
 void
 api_bad_response(struct ecs_error *err, const char *op, const char *key)
 {
+	const struct ecs_op *e = ecs_op_find(op);
+	long status = err->http_status;
+
 	api_keep_request_id(err);
+	/* Only a success is parsed for its content: a mutation answered so was made. */
+	err->http_status = status;
+	err->applied = e != NULL && e->mutating;
 	ecs_error_set(err, ECS_E_PROTOCOL, "%s response has no valid \"%s\"", op,
 	    key);
 }

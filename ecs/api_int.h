@@ -26,7 +26,10 @@ extern const struct api_paging api_ecs_paging;
 void api_set_str(json_t *req, const char *key, const char *value);
 /* Empties err but for the request id of the last response. */
 void api_keep_request_id(struct ecs_error *err);
-/* Says err (ECS_E_PROTOCOL) that a response lacks what op must return. */
+/*
+ * Says err (ECS_E_PROTOCOL) that a success response lacks what op must
+ * return; for a mutation, sets err->applied.
+ */
 void api_bad_response(struct ecs_error *err, const char *op, const char *key);
 
 /*

@@ -16,7 +16,9 @@
  * for max_throttle_wait, its calls fail at once with ECS_E_BUSY, but for
  * a probe now and then (ecs/pace.h). A mutation (ecs_op.mutating) that
  * may have reached ECS is never sent again: when its answer does not come
- * it fails with err->maybe_applied set. Error messages never hold the
+ * it fails with err->maybe_applied set; when it is answered with success
+ * but the answer cannot be used, it fails (ECS_E_PROTOCOL) with
+ * err->applied set. Error messages never hold the
  * secret key or a session token, whatever the endpoint echoed.
  * Thread-safe.
  */

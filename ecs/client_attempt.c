@@ -179,6 +179,8 @@ client_attempt(struct call *k, json_t **resp, struct ecs_error *err)
 		out = OUT_NO_ANSWER;
 	} else if (hresp.status >= 200 && hresp.status <= 299) {
 		out = parse_result(&hresp, resp, err) == 0 ? OUT_OK : OUT_ANSWER;
+		if (out == OUT_ANSWER)
+			err->applied = k->mutating;
 		if (out == OUT_OK) {
 			err->code = ECS_OK;
 			err->http_status = hresp.status;

@@ -45,6 +45,12 @@ struct ecs_error {
 	 * budget ran out, the connection dropped): it may have been applied.
 	 */
 	int		maybe_applied;
+	/*
+	 * Set when a mutating request was answered with success (2xx) but the
+	 * answer could not be used (not JSON, or without what it must hold):
+	 * ECS made the change.
+	 */
+	int		applied;
 };
 
 void ecs_error_clear(struct ecs_error *err);

@@ -212,7 +212,7 @@ fs_write_unlock(struct fs_write_lock *l)
 int
 fs_write_may_have_applied(const struct ecs_error *err)
 {
-	return err->maybe_applied || err->code == ECS_E_TIMEOUT;
+	return err->maybe_applied || err->applied || err->code == ECS_E_TIMEOUT;
 }
 
 /* The id of the PRIMARY deployment of a service, or NULL; borrowed from svc. */
@@ -277,17 +277,26 @@ int
 fs_write_settled(const struct fs_node *n, const char *op, const char *old_value,
     const char *new_value, int shown, const struct ecs_error *ferr, struct ecs_error *err)
 {
+	const char *what = err->applied ? "the answer could not be read" : "the answer was lost";
 	struct ecs_error note;
-	char lost[256];
+	char why[256];
 
-	snprintf(lost, sizeof(lost), "%.255s", err->message);
-	if (shown) {
-		/* The mutation's own request id never came back. */
+	snprintf(why, sizeof(why), "%.255s", err->message);
+	if (shown || err->applied) {
 		note = *err;
-		note.request_id[0] = '\0';
-		snprintf(note.message, sizeof(note.message), "the answer was lost (%s); "
-		    "a fresh describe (request %.79s) shows the change applied", lost,
-		    ferr->request_id[0] != '\0' ? ferr->request_id : "-");
+		/* A lost answer's request id never came back. */
+		if (!err->applied)
+			note.request_id[0] = '\0';
+		if (shown)
+			snprintf(note.message, sizeof(note.message), "%s (%s); a fresh "
+			    "describe (request %.79s) shows the change applied", what, why,
+			    ferr->request_id[0] != '\0' ? ferr->request_id : "-");
+		else
+			/* Answered with success: made, whatever a describe shows. */
+			snprintf(note.message, sizeof(note.message), "ECS accepted the change "
+			    "(HTTP %ld) but %s (%.200s); a fresh describe %s%.120s%s", err->http_status,
+			    what, why, ferr->code != ECS_OK ? "failed (" : "does not show it yet",
+			    ferr->code != ECS_OK ? ferr->message : "", ferr->code != ECS_OK ? ")" : "");
 		fs_write_journal(n, op, old_value, new_value, "ok", &note);
 		ecs_error_clear(err);
 		return 0;
@@ -295,10 +304,10 @@ fs_write_settled(const struct fs_node *n, const char *op, const char *old_value,
 	if (ferr->code != ECS_OK)
 		ecs_error_set(err, ECS_E_TIMEOUT, "the answer was lost (%s) and the state "
 		    "could not be read (%s): the change may or may not be applied",
-		    lost, ferr->message);
+		    why, ferr->message);
 	else
 		ecs_error_set(err, ECS_E_TIMEOUT, "the answer was lost (%s) and the state "
-		    "does not show the change yet: it may still be applied", lost);
+		    "does not show the change yet: it may still be applied", why);
 	fs_write_journal(n, op, old_value, new_value, "unknown", err);
 	return -1;
 }
@@ -594,6 +603,16 @@ fs_write_instance_status(const struct fs_node *n, const char *data, size_t len,
 			    fs_write_failure_word(err), err);
 		else if ((rc = fs_write_settle_lost(n, "UpdateContainerInstancesState", oldv,
 		    want, &w, &ci, err)) == 0)
+			fs_write_invalidate_folder(n);
+		goto out;
+	}
+	if (json_array_size(cis) == 0 && json_array_size(failures) == 0) {
+		/* A success that names neither the instance nor a failure for it. */
+		ecs_error_set(err, ECS_E_PROTOCOL, "UpdateContainerInstancesState answer "
+		    "names neither the instance nor a failure");
+		err->applied = 1;
+		if ((rc = fs_write_settle_lost(n, "UpdateContainerInstancesState", oldv, want,
+		    &w, &ci, err)) == 0)
 			fs_write_invalidate_folder(n);
 		goto out;
 	}

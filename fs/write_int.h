@@ -32,7 +32,8 @@ const char *fs_write_failure_word(const struct ecs_error *err);
 void fs_write_invalidate_folder(const struct fs_node *n);
 /*
  * Whether a failed mutation may have been applied: the request was sent
- * and no answer came back, or the call's budget ran out.
+ * and no answer came back, or the call's budget ran out; or it was (it
+ * was answered with success, but the answer could not be used).
  */
 int fs_write_may_have_applied(const struct ecs_error *err);
 
@@ -55,16 +56,18 @@ struct fs_wanted {
 /*
  * What to report of a mutation that failed with err and may have been
  * applied anyway, once a fresh describe (its outcome in ferr) shows the
- * change (shown) or not: 0, journaled ok; else -1 with err a timeout,
+ * change (shown) or not: 0, journaled ok, when it shows it or when ECS
+ * answered with success (err->applied); else -1 with err a timeout,
  * journaled unknown.
  */
 int fs_write_settled(const struct fs_node *n, const char *op, const char *old_value,
     const char *new_value, int shown, const struct ecs_error *ferr, struct ecs_error *err);
 /*
  * After a mutation failed with err and may have been applied anyway,
- * describes the node's object fresh and settles what to report: 0 with
- * *obj (a new reference) when it shows w, journaled ok; else -1 with err
- * a timeout, journaled unknown.
+ * describes the node's object fresh and settles what to report (as
+ * fs_write_settled): 0 with *obj (a new reference, or NULL when the
+ * describe failed), journaled ok; else -1 with err a timeout, journaled
+ * unknown.
  */
 int fs_write_settle_lost(const struct fs_node *n, const char *op, const char *old_value,
     const char *new_value, const struct fs_wanted *w, json_t **obj, struct ecs_error *err);

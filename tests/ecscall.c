@@ -457,6 +457,8 @@ print_error(const struct ecs_error *err)
 		fprintf(stderr, " (request id %s)", err->request_id);
 	if (err->maybe_applied)
 		fprintf(stderr, " (may have been applied)");
+	if (err->applied)
+		fprintf(stderr, " (applied: answered %ld)", err->http_status);
 	fprintf(stderr, "\n");
 }
 

@@ -177,6 +177,23 @@ def test_a_lost_register_answer_is_checked_against_aws(target, mount_factory):
              what="the held RegisterScalableTarget to be applied")
 
 
+def test_an_unreadable_register_answer_is_a_success(target, mount):
+    """RegisterScalableTarget applied and answered 200 with a body cut short:
+    the write succeeds, sent once, checked by a describe."""
+    f = asc(DEV, "api", "max_capacity")
+    assert mount.read(f) == "4\n"
+    target.wire_faults(unreadable_after_apply={"RegisterScalableTarget": "cut"})
+    target.reset_calls()
+    mount.sh("echo 6 > %s" % f)
+    assert calls(target, "RegisterScalableTarget") == {"RegisterScalableTarget": 1}
+    target.wire_faults()
+    assert target.target(DEV, "api")["MaxCapacity"] == 6
+    assert mount.read(f) == "6\n"
+    j = [l for l in journal(mount) if "op=RegisterScalableTarget" in l][-1]
+    assert "field=max_capacity old=4 new=6 result=ok" in j, j
+    assert "the answer could not be read" in j and "shows the change applied" in j, j
+
+
 def test_partly_suspended_reads_false_and_false_clears_it(target, mount):
     target.register_target(DEV, "web", min=1, max=3)
     target.client("application-autoscaling").register_scalable_target(

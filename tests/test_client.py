@@ -513,10 +513,6 @@ def test_tls_endpoint_with_ca_bundle(emulator_tls):
 
 # -- a caller going away, shutdown, and mutations on the wire ---------------
 
-def wire_faults(emulator, **kw):
-    emulator.admin("POST", "wire_faults", kw)
-
-
 def desired(emulator, cluster, service):
     return emulator.boto3().describe_services(cluster=cluster,
         services=[service])["services"][0]["desiredCount"]
@@ -566,22 +562,45 @@ def test_mutation_before_the_wire_stops_when_its_caller_goes_away(emulator):
 def test_mutation_without_an_answer_is_not_resent(emulator):
     # Carried out, then the connection drops: a read would be retried,
     # a mutation must not be (it may have landed, and it did).
-    wire_faults(emulator, drop_after_apply=["UpdateService"])
+    emulator.wire_faults(drop_after_apply=["UpdateService"])
     emulator.reset_calls()
     r = run(emulator, "-a", "5", "UpdateService", update(4))
     assert r.returncode == 1
     assert r.stderr.startswith("ecscall: unreachable: "), r.stderr
     assert r.stderr.rstrip().endswith("(may have been applied)"), r.stderr
     assert emulator.calls() == {"UpdateService": 1}
-    wire_faults(emulator)
+    emulator.wire_faults()
     assert desired(emulator, PROD, "web") == 4
 
-    wire_faults(emulator, drop_after_apply=["DescribeServices"])
+    emulator.wire_faults(drop_after_apply=["DescribeServices"])
     emulator.reset_calls()
     r = run(emulator, "-a", "3", "describe-services", PROD, "web")
     assert r.returncode == 1
     assert "may have been applied" not in r.stderr
     assert emulator.calls()["DescribeServices"] >= 3
+
+
+def test_mutation_answered_unreadably_is_applied_and_not_resent(emulator):
+    # Carried out and answered 200, but the answer is cut short: the call
+    # fails (there is nothing to return) and says the change was made.
+    emulator.wire_faults(unreadable_after_apply={"UpdateService": "cut"})
+    emulator.reset_calls()
+    r = run(emulator, "-a", "5", "UpdateService", update(4))
+    assert r.returncode == 1
+    assert r.stderr.startswith("ecscall: protocol error: HTTP 200 response is not JSON"), \
+        r.stderr
+    assert r.stderr.rstrip().endswith("(applied: answered 200)"), r.stderr
+    assert "may have been applied" not in r.stderr
+    assert emulator.calls() == {"UpdateService": 1}
+    emulator.wire_faults()
+    assert desired(emulator, PROD, "web") == 4
+
+    # A read answered so is no more than a protocol error.
+    emulator.wire_faults(unreadable_after_apply={"DescribeServices": "cut"})
+    r = run(emulator, "-a", "3", "describe-services", PROD, "web")
+    assert r.returncode == 1
+    assert r.stderr.startswith("ecscall: protocol error: "), r.stderr
+    assert "applied" not in r.stderr, r.stderr
 
 
 def test_mutation_timing_out_is_not_resent(emulator):
@@ -655,7 +674,7 @@ def test_echoed_credentials_are_redacted(emulator):
     secret = "SessionSecretKey0123456789abcdefghijKLMN"
     emulator.add_credentials("ASIASESSIONKEY000001", secret,
         session_token=token)
-    wire_faults(emulator, echo_credentials=True)
+    emulator.wire_faults(echo_credentials=True)
     env = emulator.env(AWS_ACCESS_KEY_ID="ASIASESSIONKEY000001",
         AWS_SECRET_ACCESS_KEY=secret, AWS_SESSION_TOKEN=token)
     r = run(emulator, "list-clusters", env=env, secrets=(token, secret,

@@ -28,10 +28,6 @@ def dead_url():
     return "http://127.0.0.1:%d" % port
 
 
-def wire_faults(emulator, **kw):
-    emulator.admin("POST", "wire_faults", kw)
-
-
 def revisions(arns):
     return [int(a.rsplit(":", 1)[1]) for a in arns]
 
@@ -246,18 +242,18 @@ def test_throttled_without_end_fails_fast_as_busy(emulator):
 
 def test_register_scalable_target_without_an_answer_is_not_resent(emulator):
     emulator.register_target(PROD, "api", min=1, max=3)
-    wire_faults(emulator, drop_after_apply=["RegisterScalableTarget"])
+    emulator.wire_faults(drop_after_apply=["RegisterScalableTarget"])
     emulator.reset_calls()
     r = run(emulator, "-a", "5", "register-scalable-target", API, "0", "-")
     assert r.returncode == 1
     assert r.stderr.startswith("ecscall: unreachable: "), r.stderr
     assert r.stderr.rstrip().endswith("(may have been applied)"), r.stderr
     assert emulator.calls() == {"RegisterScalableTarget": 1}
-    wire_faults(emulator)
+    emulator.wire_faults()
     assert emulator.target(PROD, "api")["MinCapacity"] == 0
 
     # A read that lost its answer is sent again.
-    wire_faults(emulator, drop_after_apply=["DescribeScalableTargets"])
+    emulator.wire_faults(drop_after_apply=["DescribeScalableTargets"])
     emulator.reset_calls()
     r = run(emulator, "-a", "3", "describe-scalable-targets")
     assert r.returncode == 1

@@ -20,7 +20,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from helpers.ecsim import (ACCESS_KEY, MAIN, PYTHON, SECRET_KEY, AwsCliError,
-    Emulator, load_model)
+    Emulator, EmulatorError, load_model)
 from helpers.ecsim_calls import DEV, PROD, describe, error_of
 
 pytestmark = pytest.mark.emulator_only
@@ -500,6 +500,28 @@ def test_fault_drop(emulator):
     stats = emulator.call_stats()
     assert stats["calls"]["ListClusters"] == 3
     assert stats["errors"]["ListClusters"] == {"ConnectionDropped": 2}
+
+
+def test_wire_fault_unreadable_after_apply(emulator):
+    c = emulator.boto3()
+    emulator.wire_faults(unreadable_after_apply={"UpdateService": "cut"})
+    raw = Raw(emulator)
+    with pytest.raises(json.JSONDecodeError):   # a 200 answer, cut short
+        raw.request("UpdateService", {"cluster": PROD, "service": "api",
+            "desiredCount": 4})
+    raw.close()
+    assert describe(c, PROD, "api")["desiredCount"] == 4
+    emulator.wire_faults(unreadable_after_apply={"UpdateService": "empty"})
+    resp = c.update_service(cluster=PROD, service="api", desiredCount=5)
+    assert "service" not in resp
+    assert describe(c, PROD, "api")["desiredCount"] == 5
+    assert emulator.calls()["UpdateService"] == 2
+    assert "UpdateService" not in emulator.call_stats()["errors"]   # both 200
+    with pytest.raises(EmulatorError, match="unreadable_after_apply must map"):
+        emulator.wire_faults(unreadable_after_apply={"UpdateService": "garbled"})
+    emulator.wire_faults()
+    assert c.update_service(cluster=PROD, service="api",
+        desiredCount=3)["service"]["desiredCount"] == 3
 
 
 def test_call_counting_and_log(emulator):

@@ -160,28 +160,26 @@ LOST_ACTION = {"desired_count": "UpdateService", "restart": "UpdateService",
                "stop": "StopTask", "status": "UpdateContainerInstancesState"}
 
 
-@pytest.mark.parametrize("kind", sorted(LOST_ACTION))
-def test_a_lost_answer_is_checked_against_the_state(emulator, mount_factory, kind):
-    """ECS applies the change but its answer comes after the budget: the write succeeds."""
-    action = LOST_ACTION[kind]
-    m = mount_factory(options={"timeout": 2})
+def write_of(emulator, kind):
+    """(path under the cluster, data, file read first, old deployment ids) of a write of kind."""
     st = emulator.state(PROD)
     tid = sorted(t for t, v in st["tasks"].items() if v["desiredStatus"] == "RUNNING")[0]
     ci = sorted(st["instances"])[0]
     old_deps = {d["id"] for d in st["services"]["api"]["deployments"]}
-    path, data = {
-        "desired_count": ("services/api/desired_count", "7"),
-        "restart": ("services/api/restart", "1"),
-        "stop": ("tasks/%s/stop" % tid, "lost answer"),
-        "status": ("container_instances/%s/status" % ci, "DRAINING"),
+    path, data, shown = {
+        "desired_count": ("services/api/desired_count", "7", "desired_count"),
+        "restart": ("services/api/restart", "1", "deployments"),
+        "stop": ("tasks/%s/stop" % tid, "lost answer", "desired_status"),
+        "status": ("container_instances/%s/status" % ci, "DRAINING", "status"),
     }[kind]
-    m.read(PROD, *path.split("/")[:-1], {"desired_count": "desired_count",
-           "restart": "deployments", "stop": "desired_status", "status": "status"}[kind])
-    emulator.faults(response_delay_ms=6000, actions=[action])
-    emulator.reset_calls()
-    m.sh("echo '%s' > %s/%s" % (data, PROD, path))
-    assert mutating_calls(emulator) == {action: 1}
+    return path, data, os.path.join(os.path.dirname(path), shown), old_deps
+
+
+def check_applied(emulator, m, kind, path, old_deps):
+    """The write of kind to path is in ECS, as the AWS CLI and the mount see it;
+    returns the restart's new deployment id (else None)."""
     st = emulator.state(PROD)
+    name = path.split("/")[1]
     if kind == "desired_count":
         assert cli_desired(emulator, PROD, "api") == 7
         assert m.read(PROD, "services", "api", "desired_count") == "7\n"
@@ -191,16 +189,76 @@ def test_a_lost_answer_is_checked_against_the_state(emulator, mount_factory, kin
         assert deps[0].split()[1] == "PRIMARY" and new_dep not in old_deps
         cli = emulator.aws("ecs", "describe-services", "--cluster", PROD, "--services", "api")
         assert cli["services"][0]["deployments"][0]["id"] == new_dep
+        return new_dep
     elif kind == "stop":
-        assert st["tasks"][tid]["desiredStatus"] == "STOPPED"
-        assert m.read(PROD, "tasks", tid, "desired_status") == "STOPPED\n"
+        assert st["tasks"][name]["desiredStatus"] == "STOPPED"
+        assert m.read(PROD, "tasks", name, "desired_status") == "STOPPED\n"
     else:
-        assert st["instances"][ci]["status"] == "DRAINING"
-        assert m.read(PROD, "container_instances", ci, "status") == "DRAINING\n"
+        assert st["instances"][name]["status"] == "DRAINING"
+        assert m.read(PROD, "container_instances", name, "status") == "DRAINING\n"
+    return None
+
+
+@pytest.mark.parametrize("kind", sorted(LOST_ACTION))
+def test_a_lost_answer_is_checked_against_the_state(emulator, mount_factory, kind):
+    """ECS applies the change but its answer comes after the budget: the write succeeds."""
+    action = LOST_ACTION[kind]
+    m = mount_factory(options={"timeout": 2})
+    path, data, first, old_deps = write_of(emulator, kind)
+    m.read(PROD, first)
+    emulator.faults(response_delay_ms=6000, actions=[action])
+    emulator.reset_calls()
+    m.sh("echo '%s' > %s/%s" % (data, PROD, path))
+    assert mutating_calls(emulator) == {action: 1}
+    new_dep = check_applied(emulator, m, kind, path, old_deps)
     j = [l for l in journal_lines(m) if "op=%s" % action in l][-1]
     assert "result=ok" in j and "the answer was lost" in j, j
     if kind == "restart":
         assert "new=%s result=ok" % new_dep in j
+
+
+@pytest.mark.parametrize("form", ["cut", "empty"])
+@pytest.mark.parametrize("kind", sorted(LOST_ACTION))
+def test_an_unreadable_success_is_a_success(emulator, mount_factory, kind, form):
+    """ECS applies the change and answers 200, but the answer is cut short or
+    lacks what it must hold: the write succeeds, sent once, checked by a describe."""
+    action = LOST_ACTION[kind]
+    m = mount_factory()
+    path, data, first, old_deps = write_of(emulator, kind)
+    m.read(PROD, first)
+    emulator.wire_faults(unreadable_after_apply={action: form})
+    emulator.reset_calls()
+    m.sh("echo '%s' > %s/%s" % (data, PROD, path))
+    assert mutating_calls(emulator) == {action: 1}
+    emulator.wire_faults()
+    new_dep = check_applied(emulator, m, kind, path, old_deps)
+    j = [l for l in journal_lines(m) if "op=%s" % action in l][-1]
+    assert "result=ok" in j and "the answer could not be read" in j, j
+    assert "shows the change applied" in j, j
+    if kind == "restart":
+        assert "new=%s result=ok" % new_dep in j
+
+
+def test_an_unreadable_success_that_cannot_be_checked_is_still_a_success(emulator,
+                                                                          mount_factory):
+    """Answered 200 unreadably and the describe after it refused: ECS said it made
+    the change, so the write succeeds and the journal says what is known."""
+    m = mount_factory()
+    f = "%s/services/api/desired_count" % PROD
+    assert m.read(f) == "3\n"
+    emulator.wire_faults(unreadable_after_apply={"UpdateService": "cut"})
+    emulator.faults(deny_actions=["DescribeServices"])
+    emulator.reset_calls()
+    m.sh("echo 6 > %s" % f)
+    assert mutating_calls(emulator) == {"UpdateService": 1}
+    j = [l for l in journal_lines(m) if "field=desired_count" in l][-1]
+    assert "old=3 new=6 result=ok" in j, j
+    assert "ECS accepted the change (HTTP 200) but the answer could not be read" in j, j
+    assert "a fresh describe failed (User: " in j, j
+    assert "is not authorized to perform: ecs:DescribeServices" in j, j
+    emulator.faults()
+    emulator.wire_faults()
+    assert cli_desired(emulator, PROD, "api") == 6
 
 
 def test_a_lost_answer_that_cannot_be_checked_is_etimedout(emulator, mount_factory):

@@ -326,7 +326,8 @@ class Handler(BaseHTTPRequestHandler):
         delay = srv.faults.response_delay(action)
         if delay > 0:
             time.sleep(delay)
-        self._send(200, result, JSON_TYPE, {"x-amzn-RequestId": rid})
+        self._send(200, srv.wire.answer(action, result), JSON_TYPE,
+            {"x-amzn-RequestId": rid})
 
     def _call(self, api, action, body):
         srv = self.server

@@ -321,6 +321,10 @@ class Emulator:
         """Replace the fault configuration (no arguments: all off)."""
         return self.admin("POST", "faults", kw)
 
+    def wire_faults(self, **kw):
+        """Replace the wire faults (tests/ecsim/wire.py; none: all off)."""
+        return self.admin("POST", "wire_faults", kw)
+
     def time_scale(self, scale):
         return self.admin("POST", "time_scale", {"scale": scale})
 
