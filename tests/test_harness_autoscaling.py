@@ -10,11 +10,16 @@ minimum or more restores it. The tests register targets with the AWS CLI,
 check them with it, and let the emulator's simulated scaler run to show
 that what was scaled stays so.
 """
+import os
+import shutil
 import subprocess
+import time
+
+import pytest
 
 from helpers.aws_cli import cli_target
 from helpers.ecsim import wait_for
-from helpers.harness_fixtures import DEV, LIFECYCLE, PROD, SCALE, delegate_env, \
+from helpers.harness_fixtures import DEV, LIFECYCLE, PROD, SCALE, STEP_HELPER, delegate_env, \
     delegate_state, mutating_calls, snapshot
 from helpers.mount import binary
 
@@ -177,3 +182,58 @@ def test_a_scaling_range_that_cannot_be_read_fails_validate(harness, emulator):
         ex.step("VALIDATE", "validate").stderr, ex.report()
     assert ex.stages["EXECUTE"] == "Skipped"
     assert mutating_calls(emulator) == {}
+
+
+# -- the saved minimums, with steps running at once --------------------------
+
+def kit_saves(state_dir, script, bin_dir=None):
+    """Runs script after sourcing the step helper; PATH is bin_dir when given."""
+    env = {"ECSFS_STATE_DIR": str(state_dir), "AWS_REGION": "us-east-1", "HOME": str(state_dir),
+           "PATH": str(bin_dir) if bin_dir else os.environ["PATH"]}
+    return subprocess.run(["/bin/bash", "-c", 'source "$0"; ' + script, str(STEP_HELPER)],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def bin_without_flock(tmp_path):
+    """A PATH directory with the tools the helper's saves use, and no flock."""
+    d = tmp_path / "bin"
+    d.mkdir()
+    for tool in ("mkdir", "mktemp", "mv", "find", "rmdir", "sleep", "seq", "touch"):
+        (d / tool).symlink_to(shutil.which(tool))
+    return d
+
+
+@pytest.mark.parametrize("lock", ["flock", "directory"])
+def test_steps_saving_at_once_keep_every_minimum(tmp_path, lock):
+    """Forty steps save a minimum each at the same moment, through flock(1) or, where
+    it is not installed, a lock directory: every line is kept."""
+    bin_dir = bin_without_flock(tmp_path) if lock == "directory" else None
+    state = tmp_path / "state"
+    r = kit_saves(state, 'for i in $(seq 1 40); do saved_put "c/s$i" "$i" & done; wait',
+                  bin_dir)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    f = state / "autoscaling-us-east-1"
+    assert sorted(f.read_text().splitlines()) == sorted("c/s%d %d" % (i, i)
+                                                        for i in range(1, 41))
+    # Forgetting at once is as safe; nothing is left behind but the lock.
+    r = kit_saves(state, 'for i in $(seq 1 39); do saved_put "c/s$i" & done; wait', bin_dir)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert f.read_text() == "c/s40 40\n"
+    assert sorted(p.name for p in state.iterdir()) == sorted(
+        ["autoscaling-us-east-1", "autoscaling-us-east-1.lock"] if lock == "flock" else
+        ["autoscaling-us-east-1"])
+
+
+def test_a_lock_left_by_a_step_that_died_is_broken(tmp_path):
+    """Without flock, a lock directory over a minute old (its step was killed holding
+    it) does not block the next save."""
+    state = tmp_path / "state"
+    state.mkdir()
+    stale = state / "autoscaling-us-east-1.lock.d"
+    stale.mkdir()
+    os.utime(stale, (time.time() - 120, time.time() - 120))
+    t0 = time.monotonic()
+    r = kit_saves(state, 'saved_put c/api 2 && saved_min c/api', bin_without_flock(tmp_path))
+    assert r.returncode == 0 and r.stdout == "2\n", r.stderr
+    assert time.monotonic() - t0 < 20   # not the 30 s a held lock is waited for
+    assert not stale.exists()

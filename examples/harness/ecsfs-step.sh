@@ -42,6 +42,7 @@
 # $ECSFS_STATE_DIR/autoscaling-REGION (default ~/.local/state/ecsfs), on the
 # delegate: give the delegates of the tag one shared ECSFS_STATE_DIR (a
 # volume) when a scale-up may run on another delegate than the scale-down.
+# Steps that save at the same moment take turns (state_locked below).
 
 items() { tr -s ', ' '\n' <<<"$1" | sed '/^$/d'; }
 
@@ -234,18 +235,60 @@ saved_min() {
   done <"$f"
 }
 
-# saved_put KEY [MIN]: saves MIN for KEY, or forgets KEY when MIN is not given.
-saved_put() {
-  local f tmp k v
-  f=$(ecsfs_state_file)
-  mkdir -p "${f%/*}" && tmp=$(mktemp "$f.XXXXXX") || return 1
+# state_locked FILE CMD...: runs CMD with FILE's lock held, so that steps
+# saving at the same moment (on one delegate, or on a volume the delegates
+# share) do not lose each other's lines. flock(1) where it is installed;
+# else a directory FILE.lock (mkdir is atomic on any filesystem), broken when
+# older than a minute (its step died holding it; holding it takes
+# milliseconds). Gives up after 30 s, saying why.
+state_locked() {
+  local f=$1 lock=$1.lock rc n=0
+  shift
+  if command -v flock >/dev/null 2>&1; then
+    {
+      if ! flock -w 30 9; then
+        echo "cannot lock $lock: another step has held it for 30 s" >&2
+        return 1
+      fi
+      "$@"
+    } 9>>"$lock"
+    return
+  fi
+  until mkdir "$lock.d" 2>/dev/null; do
+    if [ -n "$(find "$lock.d" -maxdepth 0 -mmin +1 2>/dev/null)" ]; then
+      rmdir "$lock.d" 2>/dev/null
+    elif [ $((n += 1)) -gt 300 ]; then
+      echo "cannot lock $lock.d: another step has held it for 30 s" >&2
+      return 1
+    else
+      sleep 0.1
+    fi
+  done
+  "$@"
+  rc=$?
+  rmdir "$lock.d"
+  return $rc
+}
+
+# saved_rewrite FILE KEY [MIN]: FILE with KEY's line replaced by MIN, or dropped.
+saved_rewrite() {
+  local f=$1 tmp k v
+  tmp=$(mktemp "$f.XXXXXX") || return 1
   if [ -r "$f" ]; then
     while read -r k v; do
-      if [ "$k" != "$1" ]; then printf '%s %s\n' "$k" "$v"; fi
+      if [ "$k" != "$2" ]; then printf '%s %s\n' "$k" "$v"; fi
     done <"$f" >"$tmp"
   fi
-  if [ -n "${2:-}" ]; then printf '%s %s\n' "$1" "$2" >>"$tmp"; fi
+  if [ -n "${3:-}" ]; then printf '%s %s\n' "$2" "$3" >>"$tmp"; fi
   mv -f "$tmp" "$f"
+}
+
+# saved_put KEY [MIN]: saves MIN for KEY, or forgets KEY when MIN is not given.
+saved_put() {
+  local f
+  f=$(ecsfs_state_file)
+  mkdir -p "${f%/*}" || return 1
+  state_locked "$f" saved_rewrite "$f" "$@"
 }
 
 # tree_scale CLUSTER SERVICE VALUE: see the top of this file. Prints a line
