@@ -160,13 +160,16 @@ fail:
  * Calls a batch operation over n ids, batch at a time: each request is a
  * copy of base (borrowed) with the ids under idkey. Appends the arrays
  * under key and "failures" of every response to *items and *failures.
+ * A mutation's answer that names neither an item nor a failure is a bad
+ * response (the change was made, but what came of it is unknown).
  */
 static int
 batch_all(struct ecs_client *c, const char *op, json_t *base, const char *idkey,
     const char *const *ids, size_t n, size_t batch, const char *key,
     json_t **items, json_t **failures, struct ecs_error *err)
 {
-	json_t *all, *fails, *req = NULL, *resp = NULL, *arr, *v;
+	const struct ecs_op *e = ecs_op_find(op);
+	json_t *all, *fails, *req = NULL, *resp = NULL, *arr, *v, *f;
 	size_t i, j;
 	int rc = -1;
 
@@ -191,15 +194,16 @@ batch_all(struct ecs_client *c, const char *op, json_t *base, const char *idkey,
 		if (ecs_client_call(c, op, req, &resp, err) != 0)
 			goto fail;
 		v = json_object_get(resp, key);
-		if (v != NULL && !json_is_array(v)) {
+		f = json_object_get(resp, "failures");
+		if ((v != NULL && !json_is_array(v)) || (e != NULL && e->mutating &&
+		    json_array_size(v) + json_array_size(f) == 0)) {
 			api_bad_response(err, op, key);
 			goto fail;
 		}
 		if (v != NULL)
 			json_array_extend(all, v);
-		v = json_object_get(resp, "failures");
-		if (json_is_array(v))
-			json_array_extend(fails, v);
+		if (json_is_array(f))
+			json_array_extend(fails, f);
 		json_decref(req);
 		json_decref(resp);
 		req = resp = NULL;

@@ -277,7 +277,6 @@ int
 fs_write_settled(const struct fs_node *n, const char *op, const char *old_value,
     const char *new_value, int shown, const struct ecs_error *ferr, struct ecs_error *err)
 {
-	const char *what = err->applied ? "the answer could not be read" : "the answer was lost";
 	struct ecs_error note;
 	char why[256];
 
@@ -289,14 +288,18 @@ fs_write_settled(const struct fs_node *n, const char *op, const char *old_value,
 			note.request_id[0] = '\0';
 		if (shown)
 			snprintf(note.message, sizeof(note.message), "%s (%s); a fresh "
-			    "describe (request %.79s) shows the change applied", what, why,
+			    "describe (request %.79s) shows the change applied", err->applied ?
+			    "the answer could not be read" : "the answer was lost", why,
 			    ferr->request_id[0] != '\0' ? ferr->request_id : "-");
-		else
-			/* Answered with success: made, whatever a describe shows. */
+		/* Answered with success: made, whatever a describe shows. */
+		else if (ferr->code != ECS_OK)
 			snprintf(note.message, sizeof(note.message), "ECS accepted the change "
-			    "(HTTP %ld) but %s (%.200s); a fresh describe %s%.120s%s", err->http_status,
-			    what, why, ferr->code != ECS_OK ? "failed (" : "does not show it yet",
-			    ferr->code != ECS_OK ? ferr->message : "", ferr->code != ECS_OK ? ")" : "");
+			    "(HTTP %ld) but the answer could not be read (%.200s); a fresh "
+			    "describe failed (%.120s)", err->http_status, why, ferr->message);
+		else
+			snprintf(note.message, sizeof(note.message), "ECS accepted the change "
+			    "(HTTP %ld) but the answer could not be read (%.200s); a fresh "
+			    "describe does not show it yet", err->http_status, why);
 		fs_write_journal(n, op, old_value, new_value, "ok", &note);
 		ecs_error_clear(err);
 		return 0;
@@ -603,16 +606,6 @@ fs_write_instance_status(const struct fs_node *n, const char *data, size_t len,
 			    fs_write_failure_word(err), err);
 		else if ((rc = fs_write_settle_lost(n, "UpdateContainerInstancesState", oldv,
 		    want, &w, &ci, err)) == 0)
-			fs_write_invalidate_folder(n);
-		goto out;
-	}
-	if (json_array_size(cis) == 0 && json_array_size(failures) == 0) {
-		/* A success that names neither the instance nor a failure for it. */
-		ecs_error_set(err, ECS_E_PROTOCOL, "UpdateContainerInstancesState answer "
-		    "names neither the instance nor a failure");
-		err->applied = 1;
-		if ((rc = fs_write_settle_lost(n, "UpdateContainerInstancesState", oldv, want,
-		    &w, &ci, err)) == 0)
 			fs_write_invalidate_folder(n);
 		goto out;
 	}
