@@ -239,6 +239,29 @@ def test_an_unreadable_success_is_a_success(emulator, mount_factory, kind, form)
         assert "new=%s result=ok" % new_dep in j
 
 
+@pytest.mark.parametrize("kind", sorted(LOST_ACTION))
+def test_an_unreadable_success_holds_while_the_writers_children_end(emulator, mount_factory,
+                                                                    kind):
+    """As a pipeline step writes: the shell's children end (SIGCHLD, an interrupt of the
+    call) during the 300 ms the mutation is on the wire, then its answer is cut short:
+    still one mutation, and a success."""
+    action = LOST_ACTION[kind]
+    m = mount_factory()
+    path, data, first, old_deps = write_of(emulator, kind)
+    m.read(PROD, first)
+    emulator.wire_faults(unreadable_after_apply={action: "cut"})
+    emulator.faults(latency_ms=300, actions=[action])
+    emulator.reset_calls()
+    m.sh("sleep 0.05 & ( sleep 0.1 ) & sleep 0.2 & "
+         "echo '%s' > %s/%s; rc=$?; wait; exit $rc" % (data, PROD, path))
+    assert mutating_calls(emulator) == {action: 1}
+    emulator.wire_faults()
+    emulator.faults()
+    check_applied(emulator, m, kind, path, old_deps)
+    j = [l for l in journal_lines(m) if "op=%s" % action in l][-1]
+    assert "result=ok" in j and "the answer could not be read" in j, j
+
+
 def test_an_unreadable_success_that_cannot_be_checked_is_still_a_success(emulator,
                                                                           mount_factory):
     """Answered 200 unreadably and the describe after it refused: ECS said it made
